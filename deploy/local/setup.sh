@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Install what the local dev/test stack (deploy/local/stack.sh) needs.
+# Idempotent: re-running is cheap and changes nothing once everything is there.
+#
+# Usage: deploy/local/setup.sh [--check] [kafka] [redis]
+#   kafka    resolve the Kafka broker jars into .local/kafka/libs/ (needs Java 17+, Maven)
+#   redis    install Debian's redis-server (+ redis-cli) with apt-get (needs root)
+#   --check  install nothing; exit 0 if the selected components are ready, 1 if not
+# With no component given, both are handled.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd -- "$SCRIPT_DIR/../.." && pwd)
+
+# Keep in sync with <kafka.version> in deploy/local/pom.xml.
+KAFKA_VERSION=3.9.1
+POM=$SCRIPT_DIR/pom.xml
+KAFKA_LIBS=$REPO_ROOT/.local/kafka/libs
+KAFKA_STAMP=$KAFKA_LIBS/.resolved
+
+log() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+    sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+# ---------------------------------------------------------------- Java / Maven
+
+java_major() {
+    # `java -version` prints e.g.: openjdk version "17.0.15" 2025-04-15  (or "1.8.0_392")
+    local line ver
+    line=$(java -version 2>&1 | head -n 1) || return 1
+    ver=$(sed -n 's/.*version "\([^"]*\)".*/\1/p' <<<"$line")
+    [[ -n $ver ]] || return 1
+    if [[ $ver == 1.* ]]; then
+        ver=${ver#1.}
+    fi
+    ver=${ver%%[!0-9]*}
+    [[ -n $ver ]] || return 1
+    printf '%s\n' "$ver"
+}
+
+check_java() {
+    local major
+    if ! command -v java >/dev/null 2>&1; then
+        die "Java 17 not found (install openjdk-17-jre-headless)"
+    fi
+    if ! major=$(java_major) || ((major < 17)); then
+        die "Java 17 not found (install openjdk-17-jre-headless); 'java -version' reports: $(java -version 2>&1 | head -n 1)"
+    fi
+}
+
+check_mvn() {
+    if ! command -v mvn >/dev/null 2>&1; then
+        die "Maven not found (install maven): it is needed once to download the Kafka jars"
+    fi
+}
+
+# ------------------------------------------------------------------------ Kafka
+
+# The stamp records the Kafka version and the pom checksum, so editing the pom
+# (or bumping the version) triggers a fresh resolution.
+kafka_stamp_content() {
+    printf 'kafka_2.13 %s pom-sha256 %s\n' "$KAFKA_VERSION" "$(sha256sum "$POM" | cut -d' ' -f1)"
+}
+
+kafka_ready() {
+    [[ -f $KAFKA_STAMP && -f $KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar ]] &&
+        [[ $(cat "$KAFKA_STAMP") == "$(kafka_stamp_content)" ]]
+}
+
+setup_kafka() {
+    check_java
+    if kafka_ready; then
+        log "Kafka $KAFKA_VERSION jars already in ${KAFKA_LIBS#"$REPO_ROOT"/} (stamp ok)"
+        return 0
+    fi
+    check_mvn
+    grep -q "<kafka.version>$KAFKA_VERSION</kafka.version>" "$POM" ||
+        die "$POM does not pin kafka.version $KAFKA_VERSION (keep setup.sh and pom.xml in sync)"
+
+    local tmp out
+    tmp=$(mktemp -d "$REPO_ROOT/.local/kafka/libs.tmp.XXXXXX")
+    log "resolving Kafka $KAFKA_VERSION jars with Maven (first run downloads ~60 MB)..."
+    # Output is shown only on failure (Maven 3.8 -q still emits stray ANSI codes).
+    if ! out=$(mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
+        -DoutputDirectory="$tmp" -DincludeScope=runtime 2>&1); then
+        printf '%s\n' "$out" >&2
+        rm -rf -- "$tmp"
+        die "Maven could not resolve the Kafka jars (network to Maven Central? see output above)"
+    fi
+    [[ -f $tmp/kafka_2.13-$KAFKA_VERSION.jar ]] || {
+        rm -rf -- "$tmp"
+        die "Maven finished but kafka_2.13-$KAFKA_VERSION.jar is missing"
+    }
+    kafka_stamp_content >"$tmp/.resolved"
+    rm -rf -- "$KAFKA_LIBS"
+    mv -- "$tmp" "$KAFKA_LIBS"
+    log "Kafka jars ready: $(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars in ${KAFKA_LIBS#"$REPO_ROOT"/}"
+}
+
+# ------------------------------------------------------------------------ Redis
+
+redis_ready() {
+    command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1
+}
+
+apt_install_redis() {
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server
+}
+
+setup_redis() {
+    if redis_ready; then
+        log "redis-server already installed ($(command -v redis-server))"
+        return 0
+    fi
+    if ((EUID != 0)); then
+        die "redis-server is not installed and this is not root: run 'sudo apt-get install -y redis-server' (or 'sudo $0 redis')"
+    fi
+    command -v apt-get >/dev/null 2>&1 ||
+        die "redis-server is not installed and apt-get is unavailable: install Redis 6+ so that redis-server and redis-cli are on PATH"
+
+    # stack.sh runs its own redis-server; keep the package's service from
+    # starting on 6379 during the install (only if no policy is in place yet).
+    local policy=/usr/sbin/policy-rc.d added_policy=0
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        added_policy=1
+        # shellcheck disable=SC2064  # expand now: remove exactly this file
+        trap "rm -f -- '$policy'" EXIT
+    fi
+
+    log "installing redis-server with apt-get..."
+    if ! apt_install_redis; then
+        log "install failed; running apt-get update and retrying..."
+        apt-get update || die "apt-get update failed"
+        apt_install_redis || die "apt-get install redis-server failed"
+    fi
+    if ((added_policy)); then
+        rm -f -- "$policy"
+        trap - EXIT
+    fi
+    redis_ready || die "redis-server installed but redis-server/redis-cli not on PATH"
+    log "redis-server installed: $(redis-server --version | head -n 1)"
+}
+
+# ------------------------------------------------------------------------- main
+
+main() {
+    local check=0 want_kafka=0 want_redis=0 arg
+    for arg in "$@"; do
+        case $arg in
+            --check) check=1 ;;
+            kafka) want_kafka=1 ;;
+            redis) want_redis=1 ;;
+            -h | --help) usage; exit 0 ;;
+            *) usage >&2; die "unknown argument: $arg" ;;
+        esac
+    done
+    if ((!want_kafka && !want_redis)); then
+        want_kafka=1
+        want_redis=1
+    fi
+
+    if ((check)); then
+        if ((want_kafka)) && ! kafka_ready; then exit 1; fi
+        if ((want_redis)) && ! redis_ready; then exit 1; fi
+        exit 0
+    fi
+
+    mkdir -p -- "$REPO_ROOT/.local/kafka"
+    if ((want_kafka)); then setup_kafka; fi
+    if ((want_redis)); then setup_redis; fi
+    log "done"
+}
+
+main "$@"
