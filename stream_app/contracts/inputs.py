@@ -47,7 +47,10 @@ ShortText = Annotated[str, StringConstraints(max_length=64, pattern=r"^[^\x00-\x
 def _bounded_properties(value: dict[str, Any]) -> dict[str, Any]:
     if len(value) > MAX_PROPERTIES_KEYS:
         raise ValueError(f"at most {MAX_PROPERTIES_KEYS} keys allowed, got {len(value)}")
-    size = len(orjson.dumps(value))
+    try:
+        size = len(orjson.dumps(value))
+    except orjson.JSONEncodeError as exc:  # a TypeError: pydantic would not turn it into a 422
+        raise ValueError(f"not representable: {exc}") from None
     if size > MAX_PROPERTIES_BYTES:
         raise ValueError(f"at most {MAX_PROPERTIES_BYTES} bytes allowed, got {size}")
     return value
