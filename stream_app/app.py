@@ -1,0 +1,46 @@
+"""The Faust application: ``create_engine(settings)`` wires topics, tables, agents and views."""
+
+from __future__ import annotations
+
+import faust
+
+from stream_app.clock import Clock, SystemClock
+from stream_app.metrics import EngineMetrics, create_metrics
+from stream_app.serving.http import register_views
+from stream_app.settings import Settings
+from stream_app.streaming.codecs import register_codecs
+from stream_app.streaming.ingestion import IngestionAgents
+
+__all__ = ["Engine", "create_engine"]
+
+
+class Engine:
+    """The wired application and handles on its parts (for tests and the CLI)."""
+
+    def __init__(self, settings: Settings, metrics: EngineMetrics, clock: Clock) -> None:
+        register_codecs()
+        self.settings = settings
+        self.metrics = metrics
+        self.app = faust.App(
+            settings.app_id,
+            broker=settings.broker_url,
+            store="memory://",
+            autodiscover=False,
+            datadir=str(settings.data_dir),
+            topic_partitions=settings.partitions,
+            topic_replication_factor=settings.replication_factor,
+            topic_allow_declare=True,
+            web_host=settings.web_host,
+            web_port=settings.web_port,
+            web_in_thread=False,
+            processing_guarantee="at_least_once",
+            producer_max_request_size=4 * settings.max_message_bytes,
+            consumer_max_fetch_size=8 * settings.max_message_bytes,
+        )
+        metrics.prime(list(settings.topics.inputs()))
+        self.ingestion = IngestionAgents(self.app, settings, metrics, clock)
+        register_views(self.app, metrics)
+
+
+def create_engine(settings: Settings | None = None, clock: Clock | None = None) -> Engine:
+    return Engine(settings or Settings(), create_metrics(), clock or SystemClock())

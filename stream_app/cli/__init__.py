@@ -1,0 +1,142 @@
+"""``python -m stream_app``: the engine's command line.
+
+Every command reads :class:`Settings` from ``HS_*`` variables. Errors the user can fix print one
+line to stderr and exit 2; nothing prints a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from stream_app.clock import SystemClock
+from stream_app.errors import HealthstreamError
+from stream_app.settings import Settings
+
+__all__ = ["main"]
+
+log = logging.getLogger("stream_app")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m stream_app", description=__doc__.splitlines()[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("worker", help="run a stream worker (consumes inputs, serves HTTP)")
+
+    topics = commands.add_parser("topics", help="manage Kafka topics")
+    topic_commands = topics.add_subparsers(dest="topics_command", required=True, metavar="ACTION")
+    create = topic_commands.add_parser("create", help="create all input, output and DLQ topics")
+    create.add_argument("--partitions", type=_positive_int, help="default: HS_PARTITIONS")
+
+    demo = commands.add_parser("produce-demo", help="send realistic synthetic traffic")
+    demo.add_argument("--accounts", type=_positive_int, default=200)
+    demo.add_argument("--rate", type=_positive_float, default=50.0, help="events per second")
+    demo.add_argument(
+        "--count", type=_positive_int, help="stop after N events (default: run until Ctrl-C)"
+    )
+    demo.add_argument("--seed", type=int, default=7)
+
+    replay = commands.add_parser(
+        "replay", help='send a JSONL file of {"topic","key","value"} lines'
+    )
+    replay.add_argument("file", type=Path)
+
+    watch = commands.add_parser("watch", help="live view of a running worker")
+    watch.add_argument("--url", default="http://127.0.0.1:6066", help="the worker's HTTP address")
+    watch.add_argument("--interval", type=_positive_float, default=5.0)
+    watch.add_argument("--iterations", type=_positive_int, help="stop after N views")
+
+    schemas = commands.add_parser("schemas", help="JSON Schemas of the contracts")
+    schema_commands = schemas.add_subparsers(
+        dest="schemas_command", required=True, metavar="ACTION"
+    )
+    export = schema_commands.add_parser("export", help="write schemas/<name>.schema.json")
+    export.add_argument("--dir", type=Path, default=Path("schemas"))
+    return parser
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "worker":
+        from stream_app.cli.worker import run_worker
+
+        return run_worker(settings)
+    if args.command == "topics":
+        from stream_app.cli.topics import create_topics
+
+        for line in create_topics(settings, args.partitions):
+            print(line)
+        return 0
+    if args.command == "produce-demo":
+        from stream_app.cli.produce import produce_demo
+
+        sent = produce_demo(
+            settings,
+            SystemClock(),
+            accounts=args.accounts,
+            rate=args.rate,
+            count=args.count,
+            seed=args.seed,
+        )
+        print(f"sent {sent} records")
+        return 0
+    if args.command == "replay":
+        from stream_app.cli.produce import replay
+
+        if not args.file.is_file():
+            raise HealthstreamError(f"{args.file}: no such file")
+        for topic, count in sorted(replay(settings, args.file).items()):
+            print(f"{topic}: {count} records")
+        return 0
+    if args.command == "watch":
+        from stream_app.cli.watch import watch
+
+        watch(args.url, args.interval, args.iterations)
+        return 0
+    if args.command == "schemas":
+        from stream_app.contracts.export import write_schemas
+
+        for path in write_schemas(args.dir):
+            print(path)
+        return 0
+    raise AssertionError(f"unhandled command {args.command}")  # argparse rejects unknown ones
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"error: invalid configuration (HS_* environment):\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        return _run(args, settings)
+    except HealthstreamError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""Synthetic traffic for demos, load and tests."""

@@ -1,0 +1,1 @@
+"""Serving: the worker's HTTP endpoints (and, from the scoring issue on, Redis)."""

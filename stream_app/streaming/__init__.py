@@ -1,0 +1,1 @@
+"""Faust adapters: topics, tables and agents that wire Kafka to the pure core."""

@@ -1,0 +1,177 @@
+"""Helpers for tests against the real broker: isolated topic sets, worker processes, polling."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from kafka import KafkaConsumer, KafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+
+from stream_app.settings import Settings, TopicNames
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(
+    predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.25
+) -> Any:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+@dataclass
+class Deployment:
+    """One isolated engine deployment: its own app id, topic names and data dir."""
+
+    kafka_bootstrap: str
+    redis_url: str
+    tmp: Path
+    partitions: int = 3
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    @property
+    def topics(self) -> TopicNames:
+        return TopicNames(
+            **{name: f"{value}.{self.run_id}" for name, value in TopicNames().model_dump().items()}
+        )
+
+    def env(self, web_port: int) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HS_")}
+        env |= {
+            "HS_APP_ID": f"healthstream-test-{self.run_id}",
+            "HS_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "HS_REDIS_URL": self.redis_url,
+            "HS_PARTITIONS": str(self.partitions),
+            "HS_WEB_PORT": str(web_port),
+            "HS_DATA_DIR": str(self.tmp / f"worker-{web_port}"),
+            "HS_LOG_LEVEL": "WARNING",
+        }
+        env |= {f"HS_TOPICS__{k.upper()}": v for k, v in self.topics.model_dump().items()}
+        return env
+
+    def settings(self) -> Settings:
+        return Settings(
+            app_id=f"healthstream-test-{self.run_id}",
+            kafka_bootstrap=self.kafka_bootstrap,
+            partitions=self.partitions,
+            topics=self.topics,
+        )
+
+
+class Worker:
+    """A real ``python -m stream_app worker`` process."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.port = free_port()
+        self.log_path = deployment.tmp / f"worker-{self.port}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "stream_app", "worker"],
+            cwd=ROOT,
+            env=deployment.env(self.port),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(self.url(path), timeout=5) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+        except OSError:
+            return 0, b""
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        def ready() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited {self.process.returncode}:\n{self.log_tail()}")
+            return self.get("/readyz")[0] == 200
+
+        wait_for(ready, timeout, "worker /readyz")
+
+    def metric(self, name: str, **labels: str) -> float:
+        status, body = self.get("/metrics")
+        if status != 200:
+            return float("nan")
+        total = 0.0
+        for family in text_string_to_metric_families(body.decode()):
+            for sample in family.samples:
+                if sample.name == name and all(
+                    sample.labels.get(k) == v for k, v in labels.items()
+                ):
+                    total += sample.value
+        return total
+
+    def log_tail(self, lines: int = 60) -> str:
+        self._log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self._log.close()
+        return self.process.returncode
+
+
+def producer(bootstrap: str) -> KafkaProducer:
+    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=4 * 1024 * 1024)
+
+
+def send_json(kafka: KafkaProducer, topic: str, key: str | None, value: Any) -> None:
+    raw = value if isinstance(value, bytes) else orjson.dumps(value)
+    kafka.send(topic, key=key.encode() if key is not None else None, value=raw)
+
+
+def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 60) -> list[Any]:
+    """Read a topic from the beginning until ``expected`` records arrived (or time runs out)."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=1000,
+    )
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < expected and time.monotonic() < deadline:
+            for message in consumer:
+                records.append(orjson.loads(message.value))
+    finally:
+        consumer.close()
+    return records
