@@ -51,7 +51,7 @@ def create_topics(settings: Settings, partitions: int | None = None) -> list[str
     )
     try:
         existing = {
-            meta["topic"]: len(meta["partitions"])
+            meta["name"]: len(meta["partitions"])
             for meta in admin.describe_topics(
                 [s.name for s in specs if s.name in admin.list_topics()]
             )
