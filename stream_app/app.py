@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import faust
+import redis.asyncio as redis
 
 from stream_app.clock import Clock, SystemClock
 from stream_app.metrics import EngineMetrics, create_metrics
+from stream_app.scoring import ScoringConfig, load_scoring_config
+from stream_app.serving.accounts_api import register_account_views
 from stream_app.serving.http import register_views
+from stream_app.serving.score_store import ScoreStore
 from stream_app.settings import Settings
+from stream_app.state import WindowSpec
+from stream_app.streaming.agents import EngineAgents
 from stream_app.streaming.codecs import register_codecs
-from stream_app.streaming.ingestion import IngestionAgents
 
-__all__ = ["Engine", "create_engine"]
+__all__ = ["Engine", "create_engine", "window_spec"]
+
+
+def window_spec(scoring: ScoringConfig) -> WindowSpec:
+    return WindowSpec(key_features=tuple(scoring.key_features))
 
 
 class Engine:
@@ -21,6 +30,7 @@ class Engine:
         register_codecs()
         self.settings = settings
         self.metrics = metrics
+        self.scoring = load_scoring_config(settings.scoring_config)
         self.app = faust.App(
             settings.app_id,
             broker=settings.broker_url,
@@ -38,8 +48,21 @@ class Engine:
             consumer_max_fetch_size=8 * settings.max_message_bytes,
         )
         metrics.prime(list(settings.topics.inputs()))
-        self.ingestion = IngestionAgents(self.app, settings, metrics, clock)
+        self.redis = redis.from_url(settings.redis_url.get_secret_value())
+        self.score_store = ScoreStore(
+            self.redis, prefix=settings.redis_prefix, on_error=metrics.redis_errors.inc
+        )
+        self.agents = EngineAgents(
+            self.app,
+            settings,
+            self.scoring,
+            window_spec(self.scoring),
+            metrics,
+            clock,
+            self.score_store,
+        )
         register_views(self.app, metrics)
+        register_account_views(self.app, self.score_store)
 
 
 def create_engine(settings: Settings | None = None, clock: Clock | None = None) -> Engine:

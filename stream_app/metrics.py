@@ -13,7 +13,7 @@ from typing import get_args
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from stream_app import __version__
-from stream_app.contracts.outputs import ErrorClass
+from stream_app.contracts.outputs import Band, ErrorClass
 from stream_app.ingest.ingestor import Outcome
 
 __all__ = ["EngineMetrics", "create_metrics"]
@@ -26,6 +26,8 @@ class EngineMetrics:
     registry: CollectorRegistry
     events: Counter
     dlq: Counter
+    scores: Counter
+    redis_errors: Counter
     build_info: Gauge
 
     def count(self, topic: str, outcome: Outcome, error_class: str | None = None) -> None:
@@ -40,6 +42,8 @@ class EngineMetrics:
                 self.events.labels(topic, outcome.value)
             for reason in get_args(ErrorClass):
                 self.dlq.labels(topic, reason)
+        for band in get_args(Band):
+            self.scores.labels(band)
 
 
 def create_metrics(registry: CollectorRegistry | None = None) -> EngineMetrics:
@@ -56,6 +60,17 @@ def create_metrics(registry: CollectorRegistry | None = None) -> EngineMetrics:
             f"{PREFIX}_dlq",
             "Records sent to the dead-letter topic, by source topic and reason.",
             ["topic", "reason"],
+            registry=registry,
+        ),
+        scores=Counter(
+            f"{PREFIX}_scores_emitted",
+            "Health scores published, by band.",
+            ["band"],
+            registry=registry,
+        ),
+        redis_errors=Counter(
+            f"{PREFIX}_redis_errors",
+            "Failed Redis writes or reads (writes are retried until they land).",
             registry=registry,
         ),
         build_info=Gauge(

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     app_id: str = "healthstream"
     kafka_bootstrap: str = "localhost:9092"
     redis_url: SecretStr = SecretStr("redis://localhost:6379/0")
+    redis_prefix: str = Field(default="hs:", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     topics: TopicNames = TopicNames()
     partitions: int = Field(default=4, ge=1, le=1024)
     replication_factor: int = Field(default=1, ge=1)
@@ -68,6 +69,15 @@ class Settings(BaseSettings):
     grace: timedelta = timedelta(hours=1)
     dedupe_horizon: timedelta = timedelta(days=7)
     dedupe_max_ids_per_account: int = Field(default=20_000, ge=16)
+
+    scoring_config: Path = Field(
+        default=Path(__file__).parent / "scoring" / "default.toml",
+        description="TOML file with the score model, key features and segment overrides.",
+    )
+    tick_interval: timedelta = timedelta(seconds=1)
+    due_budget: int = Field(default=5_000, ge=1)
+    idle_advance_after: timedelta | None = timedelta(minutes=5)
+    redis_flush_interval: timedelta = timedelta(milliseconds=200)
 
     @field_validator("kafka_bootstrap")
     @classmethod

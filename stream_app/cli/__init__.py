@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -63,6 +64,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("file", type=Path)
 
+    backtest = commands.add_parser(
+        "backtest", help="run an event log through the engine offline (event time only)"
+    )
+    backtest.add_argument("file", type=Path, help='JSONL of {"topic","key","value"}')
+    backtest.add_argument("--output", type=Path, required=True, help="JSONL of published records")
+    backtest.add_argument(
+        "--tick-seconds",
+        type=_positive_float,
+        default=60.0,
+        help="re-score changed accounts every N seconds of event time (default 60)",
+    )
+    backtest.add_argument(
+        "--processes",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        help="split accounts over N processes; output is identical (default: CPU count)",
+    )
+
+    cohort = commands.add_parser("cohort", help="write a seeded synthetic multi-day event log")
+    cohort.add_argument("file", type=Path)
+    cohort.add_argument("--accounts", type=_positive_int, default=200)
+    cohort.add_argument("--days", type=_positive_int, default=70)
+    cohort.add_argument("--seed", type=int, default=42)
+    cohort.add_argument("--truth", type=Path, help="also write each account's scenario (JSON)")
+
     watch = commands.add_parser("watch", help="live view of a running worker")
     watch.add_argument("--url", default="http://127.0.0.1:6066", help="the worker's HTTP address")
     watch.add_argument("--interval", type=_positive_float, default=5.0)
@@ -109,6 +135,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         for topic, count in sorted(replay(settings, args.file).items()):
             print(f"{topic}: {count} records")
         return 0
+    if args.command == "backtest":
+        from stream_app.cli.offline import backtest
+
+        return backtest(settings, args.file, args.output, args.tick_seconds, args.processes)
+    if args.command == "cohort":
+        from stream_app.cli.offline import write_cohort
+
+        return write_cohort(settings, args.file, args.accounts, args.days, args.seed, args.truth)
     if args.command == "watch":
         from stream_app.cli.watch import watch
 

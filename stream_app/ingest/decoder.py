@@ -55,7 +55,8 @@ def _classify(raw: bytes, error: ValidationError) -> Rejection:
 class Decoder:
     """Validates one input kind (``usage``/``ticket``/``survey``/``account``)."""
 
-    def __init__(self, *, max_message_bytes: int, max_future_skew: timedelta) -> None:
+    def __init__(self, *, max_message_bytes: int, max_future_skew: timedelta | None) -> None:
+        """``max_future_skew=None`` turns the arrival check off (backtests have no arrival)."""
         self.max_message_bytes = max_message_bytes
         self.max_future_skew = max_future_skew
 
@@ -72,10 +73,11 @@ class Decoder:
             record = model.model_validate_json(raw, strict=True)
         except ValidationError as exc:
             return _classify(raw, exc)
-        if isinstance(record, InputEvent) and record.occurred_at > now + self.max_future_skew:
+        skew = self.max_future_skew
+        if skew is not None and isinstance(record, InputEvent) and record.occurred_at > now + skew:
             return Rejection(
                 "future_timestamp",
                 f"occurred_at {record.occurred_at.isoformat()} is more than "
-                f"{self.max_future_skew} ahead of the engine clock ({now.isoformat()})",
+                f"{skew} ahead of the engine clock ({now.isoformat()})",
             )
         return record

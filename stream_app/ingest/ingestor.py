@@ -1,14 +1,12 @@
 """Ingestion core: raw record -> outcome (processed, late, duplicate or invalid).
 
-No Faust, Kafka or Redis in here. The Faust agent, ``replay`` checks and the offline backtest
-all drive this same object; they only differ in where ``ledgers`` lives (a changelog-backed
-Faust table in the worker, a dict offline).
+No Faust, Kafka or Redis in here. The live engine and the offline backtest drive this same
+object through :class:`stream_app.engine.EngineCore`.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -60,15 +58,8 @@ class IngestLimits:
 
 
 class Ingestor:
-    def __init__(
-        self,
-        decoder: Decoder,
-        ledgers: MutableMapping[str, EventLedger],
-        clock: Clock,
-        limits: IngestLimits,
-    ) -> None:
+    def __init__(self, decoder: Decoder, clock: Clock, limits: IngestLimits) -> None:
         self._decoder = decoder
-        self._ledgers = ledgers
         self._clock = clock
         self._grace = limits.grace.total_seconds()
         self._horizon = limits.dedupe_horizon.total_seconds()
@@ -81,17 +72,17 @@ class Ingestor:
             return self.dead_letter(record, decoded)
         return decoded
 
-    def ingest(self, kind: str, record: RawRecord) -> IngestResult:
+    def ingest(self, kind: str, record: RawRecord, ledger: EventLedger) -> IngestResult:
         decoded = self.validate(kind, record)
         if isinstance(decoded, DeadLetter):
             return IngestResult(Outcome.INVALID, dead_letter=decoded)
-        return self.admit(record, decoded)
+        return self.admit(record, decoded, ledger)
 
-    def admit(self, record: RawRecord, event: BaseModel) -> IngestResult:
-        """Apply de-duplication and lateness to an already validated record."""
+    def admit(self, record: RawRecord, event: BaseModel, ledger: EventLedger) -> IngestResult:
+        """De-duplication and lateness for a validated record, against its account's ledger
+        (which this updates; the caller persists it)."""
         if not isinstance(event, InputEvent):  # profiles are latest-wins state, not events
             return IngestResult(Outcome.PROCESSED, event)
-        ledger = self._ledgers.get(event.account_id) or EventLedger()
         occurred_at = event.occurred_at.timestamp()
         admission = ledger.admit(
             event.event_id, occurred_at, horizon=self._horizon, max_ids=self._max_ids
@@ -108,7 +99,6 @@ class Ingestor:
             return IngestResult(
                 Outcome.INVALID, dead_letter=self.dead_letter(record, Rejection("too_late", reason))
             )
-        self._ledgers[event.account_id] = ledger
         late = occurred_at < ledger.watermark - self._grace
         return IngestResult(Outcome.LATE if late else Outcome.PROCESSED, event)
 

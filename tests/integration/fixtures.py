@@ -54,6 +54,10 @@ class Deployment:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     @property
+    def redis_prefix(self) -> str:
+        return f"hs-test-{self.run_id}:"
+
+    @property
     def topics(self) -> TopicNames:
         return TopicNames(
             **{name: f"{value}.{self.run_id}" for name, value in TopicNames().model_dump().items()}
@@ -69,6 +73,7 @@ class Deployment:
             "HS_WEB_PORT": str(web_port),
             "HS_DATA_DIR": str(self.tmp / f"worker-{web_port}"),
             "HS_LOG_LEVEL": "WARNING",
+            "HS_REDIS_PREFIX": self.redis_prefix,
         }
         env |= {f"HS_TOPICS__{k.upper()}": v for k, v in self.topics.model_dump().items()}
         return env

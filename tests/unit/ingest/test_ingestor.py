@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from stream_app.clock import FixedClock
-from stream_app.ingest import Decoder, IngestLimits, Ingestor, Outcome, RawRecord
+from stream_app.ingest import Decoder, EventLedger, IngestLimits, Ingestor, Outcome, RawRecord
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 USAGE = {
@@ -20,13 +20,23 @@ USAGE = {
 }
 
 
-def make_ingestor(ledgers=None, max_ids=1000):
-    return Ingestor(
-        Decoder(max_message_bytes=256 * 1024, max_future_skew=timedelta(minutes=5)),
-        ledgers if ledgers is not None else {},
-        FixedClock(NOW),
-        IngestLimits(timedelta(hours=1), timedelta(days=7), max_ids),
-    )
+class OneAccount:
+    """An ingestor and the ledger of the one account these tests use."""
+
+    def __init__(self, max_ids: int = 1000) -> None:
+        self.ledger = EventLedger()
+        self.ingestor = Ingestor(
+            Decoder(max_message_bytes=256 * 1024, max_future_skew=timedelta(minutes=5)),
+            FixedClock(NOW),
+            IngestLimits(timedelta(hours=1), timedelta(days=7), max_ids),
+        )
+
+    def ingest(self, kind, raw):
+        return self.ingestor.ingest(kind, raw, self.ledger)
+
+
+def make_ingestor(max_ids=1000):
+    return OneAccount(max_ids)
 
 
 def record(value, offset=0, key=b"acme") -> RawRecord:
@@ -58,8 +68,7 @@ def test_events_beyond_grace_are_late_but_applied():
 
 
 def test_events_older_than_the_ledger_are_dead_lettered_as_too_late():
-    ledgers = {}
-    strict = make_ingestor(ledgers, max_ids=16)
+    strict = make_ingestor(max_ids=16)
     for i in range(40):
         strict.ingest(
             "usage",
@@ -103,7 +112,7 @@ def test_profiles_are_processed_without_deduplication():
     assert ingestor.ingest("account", raw).outcome is Outcome.PROCESSED
 
 
-def test_the_ledger_is_written_back_so_a_table_sees_the_change():
-    ledgers = {}
-    make_ingestor(ledgers).ingest("usage", record(USAGE))
-    assert len(ledgers["acme"]) == 1
+def test_admission_updates_the_given_ledger():
+    account = make_ingestor()
+    account.ingest("usage", record(USAGE))
+    assert len(account.ledger) == 1

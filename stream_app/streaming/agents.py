@@ -1,59 +1,55 @@
-"""Faust adapter for ingestion: input topics -> :class:`Ingestor` -> DLQ / state.
+"""Faust adapter: input topics -> :class:`EngineCore` -> DLQ, health-score topic and Redis.
 
-Thin on purpose: it turns Kafka messages into :class:`RawRecord`, asks the core what happened,
-sends dead letters, forwards badly keyed events to their account's partition and counts.
+Thin on purpose. The agent turns Kafka messages into :class:`RawRecord`, forwards badly keyed
+ones to their account's partition and hands the rest to the core; a timer asks the core for
+the scores worth publishing and sends them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import faust
 from faust.types import EventT
 
 from stream_app.clock import Clock
 from stream_app.contracts.outputs import DeadLetter
-from stream_app.ingest import (
-    Decoder,
-    IngestLimits,
-    Ingestor,
-    IngestResult,
-    Outcome,
-    RawRecord,
-    Rejection,
-)
+from stream_app.engine import EngineCore
+from stream_app.ingest import Decoder, IngestLimits, Ingestor, Outcome, RawRecord, Rejection
 from stream_app.metrics import EngineMetrics
+from stream_app.scoring import ScoringConfig
+from stream_app.serving.score_store import ScoreStore
 from stream_app.settings import Settings
-from stream_app.streaming.codecs import LEDGER_CODEC, codec_table
+from stream_app.state import WindowSpec
+from stream_app.streaming.codecs import STATE_CODEC, codec_table
 from stream_app.streaming.routing import AccountPartitioner
+from stream_app.streaming.table_store import TableStateStore
 
-__all__ = ["IngestionAgents"]
+__all__ = ["EngineAgents"]
 
 log = logging.getLogger(__name__)
 
 # Headers on re-keyed records: where the record first came from.
 H_TOPIC, H_PARTITION, H_OFFSET = "hs-source-topic", "hs-source-partition", "hs-source-offset"
-
 RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 
-ResultSink = Callable[[IngestResult], None]
 
-
-class IngestionAgents:
-    """Wires the input topics, the re-key topic, the DLQ and the event-ledger table."""
-
+class EngineAgents:
     def __init__(
         self,
         app: faust.App,
         settings: Settings,
+        scoring: ScoringConfig,
+        spec: WindowSpec,
         metrics: EngineMetrics,
         clock: Clock,
-        on_result: ResultSink | None = None,
+        scores_store: ScoreStore,
     ) -> None:
+        self.app = app
         self.settings = settings
         self.metrics = metrics
-        self.on_result = on_result
+        self.clock = clock
+        self.score_store = scores_store
         self.kinds = settings.topics.inputs()
         self.partitioner = AccountPartitioner(settings.partitions)
         self.inputs = app.topic(*self.kinds, allow_empty=True, **RAW)
@@ -65,20 +61,34 @@ class IngestionAgents:
             **RAW,
         )
         self.dlq = app.topic(settings.topics.dlq, **RAW)
-        self.ledgers = codec_table(app, "event-ledgers", settings.partitions, LEDGER_CODEC)
-        self.ingestor = Ingestor(
+        self.health_scores = app.topic(settings.topics.health_scores, **RAW)
+        self.table = codec_table(app, "account-state", settings.partitions, STATE_CODEC)
+        self.table.on_recover(self._on_recover)
+        ingestor = Ingestor(
             Decoder(
                 max_message_bytes=settings.max_message_bytes,
                 max_future_skew=settings.max_future_skew,
             ),
-            self.ledgers,
             clock,
             IngestLimits(
                 settings.grace, settings.dedupe_horizon, settings.dedupe_max_ids_per_account
             ),
         )
+        self.core = EngineCore(
+            ingestor,
+            scoring,
+            spec,
+            TableStateStore(app, self.table, self.partitioner),
+            clock,
+            due_budget=settings.due_budget,
+        )
+        self._last_event = clock.now()
         app.agent(self.inputs, name="ingest")(self._consume_inputs)
         app.agent(self.rekeyed, name="ingest-rekeyed")(self._consume_rekeyed)
+        app.timer(settings.tick_interval.total_seconds(), name="score-tick")(self._tick)
+        app.task(self._serve_redis)
+
+    # ------------------------------------------------------------------ consuming
 
     async def _consume_inputs(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
@@ -114,11 +124,11 @@ class IngestionAgents:
             rejection = Rejection(
                 "processing_error", f"internal error {type(exc).__name__}: {exc}"[:1000]
             )
-            await self._reject(record.topic, self.ingestor.dead_letter(record, rejection))
+            await self._reject(record.topic, self.core.ingestor.dead_letter(record, rejection))
 
     async def _handle(self, event: EventT, record: RawRecord, *, rekey_allowed: bool) -> None:
         kind = self.kinds[record.topic]
-        validated = self.ingestor.validate(kind, record)
+        validated = self.core.validate(kind, record)
         if isinstance(validated, DeadLetter):
             await self._reject(record.topic, validated)
             return
@@ -134,13 +144,12 @@ class IngestionAgents:
                 },
             )
             return
-        result = self.ingestor.admit(record, validated)
+        result = self.core.apply(kind, record, validated)
         if result.dead_letter is not None:
             await self._reject(record.topic, result.dead_letter)
             return
+        self._last_event = self.clock.now()
         self.metrics.count(record.topic, result.outcome)
-        if self.on_result is not None:
-            self.on_result(result)
 
     async def _reject(self, topic: str, dead_letter: DeadLetter) -> None:
         self.metrics.count(topic, Outcome.INVALID, dead_letter.error_class)
@@ -148,6 +157,31 @@ class IngestionAgents:
             key=dead_letter.key.encode() if dead_letter.key is not None else None,
             value=dead_letter.model_dump_json().encode(),
         )
+
+    # ------------------------------------------------------------------ publishing
+
+    async def _tick(self) -> None:
+        idle_after = self.settings.idle_advance_after
+        now = self.clock.now()
+        if idle_after is not None and now - self._last_event > idle_after:
+            # No input for a while: let event time follow the wall clock so silent accounts age.
+            self.core.advance_watermark((now - self.settings.grace).timestamp())
+        for score in self.core.tick():
+            await self.health_scores.send(
+                key=score.account_id.encode(), value=score.model_dump_json().encode()
+            )
+            self.score_store.enqueue(score)
+            self.metrics.scores.labels(score.band).inc()
+
+    async def _on_recover(self) -> None:
+        self.core.schedule_all()
+        if self.core.watermark == float("-inf"):
+            watermarks = [state.watermark for state in self.table.data.values()]
+            if watermarks:
+                self.core.advance_watermark(max(watermarks))
+
+    async def _serve_redis(self) -> None:
+        await self.score_store.run(self.settings.redis_flush_interval.total_seconds())
 
 
 def _text(value: bytes | str) -> str:

@@ -1,0 +1,206 @@
+"""The engine's core loop, shared by the live worker and the offline backtest.
+
+``apply`` takes a validated record into its account's state; ``tick`` re-scores the accounts
+whose state or windows moved and returns the health scores worth publishing. Nothing here
+knows Faust, Kafka or Redis: state lives behind :class:`StateStore` (a changelog-backed table
+live, a dict offline) and the caller sends what ``tick`` returns.
+
+Scheduling, so that 100k accounts are never scanned every second:
+- an account touched by an event is *dirty* and re-scored on the next tick (this also
+  debounces a burst of events into one evaluation);
+- after each evaluation an account is *due* again at the next UTC midnight of event time,
+  when its windows move, until its state has aged out completely ("silence is a signal");
+- a tick evaluates every dirty account and at most ``due_budget`` due ones, so a midnight with
+  many accounts is spread over several ticks.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from stream_app.clock import Clock
+from stream_app.contracts.inputs import InputEvent
+from stream_app.contracts.outputs import DeadLetter, HealthScore
+from stream_app.ingest import Ingestor, IngestResult, Outcome, RawRecord
+from stream_app.scoring import (
+    PreviousScore,
+    ScoreResult,
+    ScoringConfig,
+    score_account,
+    to_health_score,
+)
+from stream_app.state import AccountState, WindowSpec, day_of
+from stream_app.state.spec import DAY_SECONDS
+
+__all__ = ["EngineCore", "StateStore"]
+
+SCORE_STEP = 1.0  # DESIGN §4: emit when the score moves by at least one point
+
+
+class StateStore(Protocol):
+    def get(self, account_id: str) -> AccountState | None: ...
+    def put(self, account_id: str, state: AccountState) -> None: ...
+    def keys(self) -> Iterable[str]: ...
+    def owns(self, account_id: str) -> bool:
+        """False for accounts whose partition this worker only holds as a standby."""
+        ...
+
+
+@dataclass
+class DictStateStore:
+    """State in a plain dict: the backtest's store, and the unit tests'."""
+
+    data: dict[str, AccountState]
+
+    def get(self, account_id: str) -> AccountState | None:
+        return self.data.get(account_id)
+
+    def put(self, account_id: str, state: AccountState) -> None:
+        self.data[account_id] = state
+
+    def keys(self) -> Iterable[str]:
+        return self.data.keys()
+
+    def owns(self, account_id: str) -> bool:
+        return True
+
+
+class EngineCore:
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        scoring: ScoringConfig,
+        spec: WindowSpec,
+        store: StateStore,
+        wall_clock: Clock,
+        due_budget: int = 5_000,
+    ) -> None:
+        self.ingestor = ingestor
+        self.scoring = scoring
+        self.spec = spec
+        self.store = store
+        self.wall_clock = wall_clock
+        self.due_budget = due_budget
+        self.watermark = float("-inf")  # newest event time seen (epoch seconds)
+        self._dirty: set[str] = set()
+        self._due: list[tuple[float, str]] = []
+        self._due_at: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ input side
+
+    def validate(self, kind: str, record: RawRecord) -> BaseModel | DeadLetter:
+        return self.ingestor.validate(kind, record)
+
+    def apply(self, kind: str, record: RawRecord, model: BaseModel) -> IngestResult:
+        account_id: str = model.account_id  # type: ignore[attr-defined]
+        state = self.store.get(account_id) or AccountState()
+        result = self.ingestor.admit(record, model, state.ledger_for(kind))
+        if result.outcome in (Outcome.DUPLICATE, Outcome.INVALID):
+            return result
+        state.apply(model, self.spec)
+        self.store.put(account_id, state)
+        self._dirty.add(account_id)
+        if isinstance(model, InputEvent):
+            self.watermark = max(self.watermark, model.occurred_at.timestamp())
+        return result
+
+    def ingest(self, kind: str, record: RawRecord) -> IngestResult:
+        validated = self.validate(kind, record)
+        if isinstance(validated, DeadLetter):
+            return IngestResult(Outcome.INVALID, dead_letter=validated)
+        return self.apply(kind, record, validated)
+
+    def advance_watermark(self, timestamp: float) -> None:
+        """Move event time forward without an event (a live worker whose inputs went quiet)."""
+        self.watermark = max(self.watermark, timestamp)
+
+    def schedule_all(self) -> None:
+        """Re-score every account in the store on the next tick (after recovery)."""
+        self._dirty.update(self.store.keys())
+
+    # ------------------------------------------------------------------ output side
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self._dirty) or bool(self._due and self._due[0][0] <= self.watermark)
+
+    def tick(self) -> list[HealthScore]:
+        if self.watermark == float("-inf"):
+            return []
+        accounts = self._dirty
+        self._dirty = set()
+        budget = self.due_budget
+        while self._due and self._due[0][0] <= self.watermark and budget > 0:
+            due_at, account_id = heapq.heappop(self._due)
+            if self._due_at.get(account_id) == due_at:
+                del self._due_at[account_id]
+                accounts.add(account_id)
+                budget -= 1
+        as_of = datetime.fromtimestamp(self.watermark, UTC)
+        emitted = []
+        for account_id in sorted(accounts):
+            score = self._evaluate(account_id, as_of)
+            if score is not None:
+                emitted.append(score)
+        return emitted
+
+    def _evaluate(self, account_id: str, as_of: datetime) -> HealthScore | None:
+        state = self.store.get(account_id)
+        if state is None or not self.store.owns(account_id):
+            return None  # a partition handed to another worker since it was scheduled
+        now = as_of.timestamp()
+        if not state.is_settled(now, self.spec):
+            self._schedule(account_id, (day_of(now) + 1) * DAY_SECONDS)
+        previous = (
+            PreviousScore(state.last_score, state.last_band)  # type: ignore[arg-type]
+            if state.last_score is not None
+            else None
+        )
+        result = score_account(state.signals(account_id, as_of, self.spec), self.scoring, previous)
+        if result is None:
+            return None
+        if not _worth_publishing(result, state):
+            return None
+        today = day_of(now)
+        week_ago = [day for day in state.score_history if day <= today - 7]
+        delta_7d = round(result.score - state.score_history[max(week_ago)], 1) if week_ago else None
+        health = to_health_score(
+            result,
+            account_id=account_id,
+            previous_score=state.last_score,
+            delta_7d=delta_7d,
+            as_of=as_of,
+            computed_at=self.wall_clock.now(),
+        )
+        state.last_score, state.last_band = result.score, result.band
+        state.last_confidence = result.confidence
+        state.score_history[today] = result.score
+        self.store.put(account_id, state)
+        return health
+
+    def _schedule(self, account_id: str, due_at: float) -> None:
+        if self._due_at.get(account_id) == due_at:
+            return
+        self._due_at[account_id] = due_at
+        heapq.heappush(self._due, (due_at, account_id))
+
+
+def _worth_publishing(result: ScoreResult, state: AccountState) -> bool:
+    """DESIGN §4's rule (moved >= 1 point or band changed), plus a change of ``confidence``.
+
+    Confidence changes when a component gains or loses its data (a first survey, the last
+    ticket ageing out); consumers that weigh scores by confidence must hear about it even if
+    the number itself barely moved.
+    """
+    return (
+        state.last_score is None
+        or abs(result.score - state.last_score) >= SCORE_STEP
+        or result.band != state.last_band
+        or result.confidence != state.last_confidence
+    )

@@ -1,0 +1,321 @@
+"""Per-account windowed state on event time, and the signals the score model reads from it.
+
+One :class:`AccountState` per account holds everything the engine knows about it: the
+de-duplication ledger, daily usage buckets, tickets, surveys, the CRM profile and the memory of
+what was last emitted. Keeping it in one record means one changelog write covers an event's
+effect *and* its de-duplication, which is what makes replays after a crash idempotent.
+
+All windows are on event time (``occurred_at``); buckets are UTC days. Old buckets, closed
+tickets and surveys expire relative to the account's watermark, so state is bounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from stream_app.contracts.inputs import AccountProfile, ProductUsageEvent, SurveyEvent, TicketEvent
+from stream_app.ingest.ledger import EventLedger
+from stream_app.scoring.signals import AccountSignals, SurveyResponse
+from stream_app.state.sketch import add_to_sketch, distinct_count, merge_sketches
+from stream_app.state.spec import DAY_SECONDS, WindowSpec
+
+__all__ = ["AccountState", "ClosedDays", "DayBucket", "TicketState", "day_of"]
+
+OPEN_ACTIONS = {"opened": True, "reopened": True, "escalated": True, "updated": None}
+CLOSED_ACTIONS = {"resolved", "closed"}
+SCORE_HISTORY_DAYS = 8
+
+
+def day_of(timestamp: float) -> int:
+    return int(timestamp // DAY_SECONDS)
+
+
+@dataclass(slots=True)
+class DayBucket:
+    events: int = 0
+    users: bytes = b""  # HLL sketch of user ids
+    features: int = 0  # bitmask over WindowSpec.key_features
+    nsm_value: float = 0.0  # for count/sum NSMs
+    nsm_users: bytes = b""  # for distinct_users NSMs
+    escalations: int = 0
+    reopens: int = 0
+
+
+@dataclass(slots=True)
+class TicketState:
+    priority: str
+    is_open: bool
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedDays:
+    """Window aggregates over the days before ``today`` (see ``AccountState._closed_days``)."""
+
+    today: int
+    first_seen: float | None
+    week_users: bytes  # sketch: the engagement week's earlier days
+    week_events: int
+    baseline_users: float | None
+    baseline_events: float | None
+    baseline_days: int
+    features: int  # bitmask: the adoption window's earlier days
+    escalations: int  # the support window's earlier days
+    reopens: int
+    nsm_users: bytes  # sketch: the NSM window's earlier days (distinct_users measure)
+    nsm_value: float  # the same for count and sum measures
+    nsm_baseline: float | None
+
+
+@dataclass(slots=True)
+class AccountState:
+    # one de-duplication ledger per input kind: topics are consumed at independent speeds, so
+    # a survey from today must not make the ledger's floor reject usage still being caught up
+    ledgers: dict[str, EventLedger] = field(default_factory=dict)
+    first_seen: float | None = None  # event time of the first usage event
+    days: dict[int, DayBucket] = field(default_factory=dict)
+    tickets: dict[str, TicketState] = field(default_factory=dict)
+    tickets_seen: bool = False
+    surveys: list[tuple[float, str, int]] = field(default_factory=list)  # (time, survey, score)
+    segment: str = "default"
+    seats: int | None = None
+    # what was last emitted: previous_score, the emission rule, hysteresis and delta_7d
+    last_score: float | None = None
+    last_band: str | None = None
+    last_confidence: float | None = None
+    score_history: dict[int, float] = field(default_factory=dict)  # day -> last score that day
+    # derived, never persisted: rebuilt from ``days`` on demand
+    _closed: ClosedDays | None = field(default=None, repr=False, compare=False)
+    _expired_on: int | None = field(default=None, repr=False, compare=False)
+
+    # ----------------------------------------------------------------- applying events
+
+    def ledger_for(self, kind: str) -> EventLedger:
+        ledger = self.ledgers.get(kind)
+        if ledger is None:
+            ledger = self.ledgers[kind] = EventLedger()
+        return ledger
+
+    @property
+    def watermark(self) -> float:
+        """The newest event time seen for this account, over all input kinds."""
+        return max((ledger.watermark for ledger in self.ledgers.values()), default=float("-inf"))
+
+    def apply(self, record: object, spec: WindowSpec) -> None:
+        if isinstance(record, ProductUsageEvent):
+            self._apply_usage(record, spec)
+        elif isinstance(record, TicketEvent):
+            self._apply_ticket(record)
+        elif isinstance(record, SurveyEvent):
+            self._apply_survey(record, spec)
+        elif isinstance(record, AccountProfile):
+            self.segment, self.seats = record.segment, record.seats
+        self.expire(spec)
+
+    def _bucket(self, timestamp: float) -> DayBucket:
+        day = day_of(timestamp)
+        if self._closed is not None and day < self._closed.today:
+            self._closed = None  # a late event changed a day the cache summarises
+        bucket = self.days.get(day)
+        if bucket is None:
+            bucket = self.days[day] = DayBucket()
+        return bucket
+
+    def _apply_usage(self, event: ProductUsageEvent, spec: WindowSpec) -> None:
+        ts = event.occurred_at.timestamp()
+        self.first_seen = ts if self.first_seen is None else min(self.first_seen, ts)
+        bucket = self._bucket(ts)
+        bucket.events += 1
+        bucket.users = add_to_sketch(bucket.users, event.user_id)
+        bucket.features |= spec.feature_bit(event.event_type)
+        nsm = spec.nsm
+        if nsm.counts(event.event_type):
+            if nsm.measure == "distinct_users":
+                bucket.nsm_users = add_to_sketch(bucket.nsm_users, event.user_id)
+            else:
+                bucket.nsm_value += 1 if nsm.measure == "count" else event.quantity
+
+    def _apply_ticket(self, event: TicketEvent) -> None:
+        ts = event.occurred_at.timestamp()
+        self.tickets_seen = True
+        if event.action == "escalated":
+            self._bucket(ts).escalations += 1
+        elif event.action == "reopened":
+            self._bucket(ts).reopens += 1
+        known = self.tickets.get(event.ticket_id)
+        if known is not None and known.updated_at > ts:
+            return  # an older event than what we know: its counters apply, its status does not
+        is_open = event.action not in CLOSED_ACTIONS
+        if known is not None and event.action == "updated":
+            is_open = known.is_open
+        self.tickets[event.ticket_id] = TicketState(event.priority, is_open, ts)
+
+    def _apply_survey(self, event: SurveyEvent, spec: WindowSpec) -> None:
+        self.surveys.append((event.occurred_at.timestamp(), event.survey, event.score))
+        self.surveys.sort()
+        if len(self.surveys) > spec.max_surveys:
+            del self.surveys[: len(self.surveys) - spec.max_surveys]
+
+    # ----------------------------------------------------------------- expiry
+
+    def expire(self, spec: WindowSpec) -> None:
+        """Drop what no window can see any more, relative to the account's watermark.
+
+        Windows move by whole days and reads filter by time anyway, so the scans run once per
+        new watermark day (and whenever the ticket cap is exceeded), not on every event.
+        """
+        watermark = self.watermark
+        if watermark == float("-inf"):
+            return
+        today = day_of(watermark)
+        if today == self._expired_on and len(self.tickets) <= spec.max_open_tickets:
+            return
+        self._expired_on = today
+        oldest_day = today - spec.usage_retention_days
+        if self.days and min(self.days) < oldest_day:
+            self.days = {day: b for day, b in self.days.items() if day >= oldest_day}
+            self._closed = None
+        closed_before = watermark - spec.support_days * DAY_SECONDS
+        if len(self.tickets) > spec.max_open_tickets or any(
+            not t.is_open and t.updated_at < closed_before for t in self.tickets.values()
+        ):
+            kept = {
+                k: t for k, t in self.tickets.items() if t.is_open or t.updated_at >= closed_before
+            }
+            newest = sorted(kept.items(), key=lambda item: item[1].updated_at)[
+                -spec.max_open_tickets :
+            ]
+            self.tickets = dict(newest)
+        survey_floor = watermark - spec.survey_days * DAY_SECONDS
+        if self.surveys and self.surveys[0][0] < survey_floor:
+            self.surveys = [s for s in self.surveys if s[0] >= survey_floor]
+        if self.score_history and min(self.score_history) < today - SCORE_HISTORY_DAYS:
+            self.score_history = {
+                d: s for d, s in self.score_history.items() if d >= today - SCORE_HISTORY_DAYS
+            }
+
+    # ----------------------------------------------------------------- reading signals
+
+    def signals(self, account_id: str, as_of: datetime, spec: WindowSpec) -> AccountSignals:
+        now = as_of.timestamp()
+        today = day_of(now)
+        closed = self._closed_days(today, spec)
+        bucket = self.days.get(today) or DayBucket()
+        usage_seen = self.first_seen is not None and self.first_seen <= now
+        features = closed.features | bucket.features
+        open_counts: dict[str, int] = {}
+        for ticket in self.tickets.values():
+            if ticket.is_open:
+                open_counts[ticket.priority] = open_counts.get(ticket.priority, 0) + 1
+        survey_floor = now - spec.survey_days * DAY_SECONDS
+        surveys = tuple(
+            SurveyResponse(survey, score, (now - ts) / DAY_SECONDS)  # type: ignore[arg-type]
+            for ts, survey, score in self.surveys
+            if survey_floor <= ts <= now
+        )
+        nsm = spec.nsm
+        if nsm.measure == "distinct_users":
+            nsm_current = distinct_count((closed.nsm_users, bucket.nsm_users))
+        else:
+            nsm_current = closed.nsm_value + bucket.nsm_value
+        return AccountSignals(
+            account_id=account_id,
+            as_of=as_of,
+            segment=self.segment,
+            seats=self.seats,
+            active_users_7d=(
+                distinct_count((closed.week_users, bucket.users)) if usage_seen else None
+            ),
+            active_users_baseline=closed.baseline_users,
+            events_7d=float(closed.week_events + bucket.events) if usage_seen else None,
+            events_baseline=closed.baseline_events,
+            baseline_days_observed=closed.baseline_days if usage_seen else 0,
+            key_features_used=(
+                frozenset(f for i, f in enumerate(spec.key_features) if features >> i & 1)
+                if usage_seen
+                else None
+            ),
+            open_tickets=open_counts if self.tickets_seen else None,
+            escalations_30d=closed.escalations + bucket.escalations,
+            reopens_30d=closed.reopens + bucket.reopens,
+            surveys_90d=surveys,
+            nsm_name=nsm.name,
+            nsm_current=nsm_current if usage_seen else None,
+            nsm_baseline=closed.nsm_baseline,
+        )
+
+    def _closed_days(self, today: int, spec: WindowSpec) -> ClosedDays:
+        """Window aggregates over the days before ``today``, cached until they can change.
+
+        Only today's bucket moves with live traffic; the other days change at midnight or with
+        a late event, both of which drop the cache. Scoring then merges one cached summary with
+        one bucket instead of re-reading five weeks of sketches on every evaluation.
+        """
+        cached = self._closed
+        if cached is not None and cached.today == today and cached.first_seen == self.first_seen:
+            return cached
+
+        def days_back(start: int, length: int) -> list[DayBucket]:
+            """Buckets of the ``length`` days ending ``start`` days before today."""
+            return [
+                b
+                for d in range(today - start - length + 1, today - start + 1)
+                if (b := self.days.get(d))
+            ]
+
+        first_day = day_of(self.first_seen) if self.first_seen is not None else today
+        week = spec.engagement_days
+        earlier_this_week = days_back(1, week - 1)
+        baseline_weeks = [
+            days_back(week * w, week)
+            for w in range(1, spec.baseline_weeks + 1)
+            if today - week * w - week + 1 >= first_day  # only weeks fully after the first event
+        ]
+        nsm = spec.nsm
+        nsm_baselines = [
+            days_back(nsm.window_days * w, nsm.window_days)
+            for w in range(1, nsm.baseline_windows + 1)
+            if today - nsm.window_days * (w + 1) + 1 >= first_day
+        ]
+        nsm_earlier = days_back(1, nsm.window_days - 1)
+        features = 0
+        for bucket in days_back(1, spec.adoption_days - 1):
+            features |= bucket.features
+        support = days_back(1, spec.support_days - 1)
+        self._closed = ClosedDays(
+            today=today,
+            first_seen=self.first_seen,
+            week_users=merge_sketches(b.users for b in earlier_this_week),
+            week_events=sum(b.events for b in earlier_this_week),
+            baseline_users=_mean([distinct_count(b.users for b in w) for w in baseline_weeks]),
+            baseline_events=_mean([float(sum(b.events for b in w)) for w in baseline_weeks]),
+            baseline_days=max(0, min(spec.baseline_weeks * week, today - week - first_day + 1)),
+            features=features,
+            escalations=sum(b.escalations for b in support),
+            reopens=sum(b.reopens for b in support),
+            nsm_users=merge_sketches(b.nsm_users for b in nsm_earlier),
+            nsm_value=sum(b.nsm_value for b in nsm_earlier),
+            nsm_baseline=_mean([_nsm_value(w, nsm.measure) for w in nsm_baselines]),
+        )
+        return self._closed
+
+    def is_settled(self, as_of: float, spec: WindowSpec) -> bool:
+        """True once ageing alone can no longer change this account's score."""
+        newest = max(
+            [max(self.days, default=-(10**9)) * DAY_SECONDS]
+            + [t.updated_at for t in self.tickets.values() if not t.is_open]
+            + [s[0] for s in self.surveys[-1:]]
+        )
+        horizon = max(spec.usage_retention_days, spec.survey_days) * DAY_SECONDS
+        return as_of - newest > horizon + DAY_SECONDS
+
+
+def _nsm_value(buckets: list[DayBucket], measure: str) -> float:
+    if measure == "distinct_users":
+        return distinct_count(b.nsm_users for b in buckets)
+    return sum(b.nsm_value for b in buckets)
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None

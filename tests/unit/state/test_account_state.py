@@ -1,0 +1,168 @@
+"""Windowed account state: event-time windows, expiry, tickets, surveys and the codec."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stream_app.contracts import AccountProfile, ProductUsageEvent, SurveyEvent, TicketEvent
+from stream_app.state import AccountState, NsmSpec, WindowSpec, decode_state, encode_state
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
+SPEC = WindowSpec(key_features=("report.created", "export.run", "alert.configured"))
+
+
+def usage(i, at, user="u1", event_type="login", account="acme"):
+    return ProductUsageEvent(
+        event_id=f"e{i}", account_id=account, occurred_at=at, user_id=user, event_type=event_type
+    )
+
+
+def ticket(i, at, ticket_id, action, priority="urgent"):
+    return TicketEvent(
+        event_id=f"t{i}",
+        account_id="acme",
+        occurred_at=at,
+        ticket_id=ticket_id,
+        action=action,
+        priority=priority,
+    )
+
+
+def admit(state, event):
+    ts = event.occurred_at.timestamp()
+    state.ledger_for("usage").admit(event.event_id, ts, horizon=7 * 86400, max_ids=10_000)
+    state.apply(event, SPEC)
+
+
+def test_usage_fills_daily_buckets_with_distinct_users_and_features():
+    state = AccountState()
+    for i, user in enumerate(["a", "b", "a", "c"]):
+        admit(state, usage(i, T0, user, "report.created" if i else "export.run"))
+    signals = state.signals("acme", T0, SPEC)
+    assert signals.active_users_7d == 3
+    assert signals.events_7d == 4
+    assert signals.key_features_used == frozenset({"report.created", "export.run"})
+
+
+def test_baseline_is_the_mean_of_the_four_weeks_before_the_current_one():
+    state = AccountState()
+    n = 0
+    for week in range(5):
+        users = 10 if week < 4 else 4  # four steady weeks, then a drop
+        for u in range(users):
+            n += 1
+            admit(state, usage(n, T0 + timedelta(days=7 * week), f"u{u}"))
+    as_of = T0 + timedelta(days=28, hours=1)
+    signals = state.signals("acme", as_of, SPEC)
+    assert signals.active_users_7d == 4
+    assert signals.active_users_baseline == 10
+    assert signals.nsm_current == 4 and signals.nsm_baseline == 10
+
+
+def test_weeks_before_the_first_event_do_not_count_as_a_zero_baseline():
+    state = AccountState()
+    admit(state, usage(1, T0, "a"))
+    signals = state.signals("acme", T0 + timedelta(days=2), SPEC)
+    assert signals.active_users_baseline is None
+    assert signals.nsm_baseline is None
+    assert signals.baseline_days_observed == 0
+
+
+def test_silence_empties_the_current_window():
+    state = AccountState()
+    for i in range(5):
+        admit(state, usage(i, T0, f"u{i}"))
+    later = state.signals("acme", T0 + timedelta(days=10), SPEC)
+    assert later.active_users_7d == 0
+    assert later.events_7d == 0
+
+
+def test_tickets_open_close_and_ignore_stale_status_updates():
+    state = AccountState()
+    admit(state, ticket(1, T0, "A", "opened"))
+    admit(state, ticket(2, T0 + timedelta(hours=2), "A", "resolved"))
+    admit(state, ticket(3, T0 + timedelta(hours=1), "A", "escalated"))  # late: counts, no reopen
+    admit(state, ticket(4, T0, "B", "opened", "high"))
+    signals = state.signals("acme", T0 + timedelta(hours=3), SPEC)
+    assert signals.open_tickets == {"high": 1}
+    assert signals.escalations_30d == 1
+
+
+def test_no_ticket_ever_means_no_support_data():
+    state = AccountState()
+    admit(state, usage(1, T0))
+    assert state.signals("acme", T0, SPEC).open_tickets is None
+
+
+def test_surveys_keep_ninety_days_with_their_age():
+    state = AccountState()
+    for i, days_ago in enumerate([100, 30, 1]):
+        at = T0 - timedelta(days=days_ago)
+        admit(
+            state,
+            SurveyEvent(
+                event_id=f"s{i}",
+                account_id="acme",
+                occurred_at=at,
+                user_id="u",
+                survey="nps",
+                score=3 + i,
+            ),
+        )
+    responses = state.signals("acme", T0, SPEC).surveys_90d
+    assert [(r.score, round(r.age_days)) for r in responses] == [(4, 30), (5, 1)]
+
+
+def test_profile_sets_segment_and_seats():
+    state = AccountState()
+    state.apply(AccountProfile(account_id="acme", segment="enterprise", seats=50), SPEC)
+    signals = state.signals("acme", T0, SPEC)
+    assert (signals.segment, signals.seats) == ("enterprise", 50)
+
+
+def test_count_and_sum_nsm_measures():
+    spec = WindowSpec(key_features=(), nsm=NsmSpec("exports", "sum", frozenset({"export.run"})))
+    state = AccountState()
+    for i, (event_type, quantity) in enumerate(
+        [("export.run", 3), ("export.run", 2), ("login", 9)]
+    ):
+        event = usage(i, T0, event_type=event_type).model_copy(update={"quantity": quantity})
+        state.ledger_for("usage").admit(event.event_id, T0.timestamp(), horizon=1e6, max_ids=100)
+        state.apply(event, spec)
+    assert state.signals("acme", T0, spec).nsm_current == 5
+
+
+def test_state_stays_bounded_as_days_pass():
+    state = AccountState()
+    for day in range(200):
+        admit(state, usage(day, T0 + timedelta(days=day), f"u{day % 7}"))
+        admit(state, ticket(day, T0 + timedelta(days=day), f"T{day}", "opened"))
+        admit(state, ticket(1000 + day, T0 + timedelta(days=day, hours=1), f"T{day}", "closed"))
+    assert len(state.days) <= SPEC.usage_retention_days + 1
+    assert len(state.tickets) <= 31
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 60),
+            st.sampled_from(["u1", "u2", "u3"]),
+            st.sampled_from(["login", "export.run"]),
+        ),
+        max_size=60,
+    )
+)
+def test_codec_round_trips_any_state(events):
+    state = AccountState()
+    for i, (day, user, event_type) in enumerate(events):
+        admit(state, usage(i, T0 + timedelta(days=day), user, event_type))
+    admit(state, ticket(999, T0, "X", "opened"))
+    state.last_score, state.last_band, state.score_history = 55.5, "at_risk", {20000: 55.5}
+    restored = decode_state(encode_state(state))
+    assert encode_state(restored) == encode_state(state)
+    as_of = T0 + timedelta(days=61)
+    assert restored.signals("acme", as_of, SPEC) == state.signals("acme", as_of, SPEC)
