@@ -12,15 +12,30 @@ from stream_app.serving.accounts_api import register_account_views
 from stream_app.serving.http import register_views
 from stream_app.serving.score_store import ScoreStore
 from stream_app.settings import Settings
-from stream_app.state import WindowSpec
+from stream_app.state import NsmSpec, WindowSpec
 from stream_app.streaming.agents import EngineAgents
 from stream_app.streaming.codecs import register_codecs
 
 __all__ = ["Engine", "create_engine", "window_spec"]
 
 
-def window_spec(scoring: ScoringConfig) -> WindowSpec:
-    return WindowSpec(key_features=tuple(scoring.key_features))
+def window_spec(scoring: ScoringConfig, settings: Settings) -> WindowSpec:
+    """What the window layer needs from the model file and the settings."""
+    return WindowSpec(
+        key_features=tuple(scoring.key_features),
+        nsms=tuple(
+            NsmSpec(
+                name=nsm.name,
+                measure=nsm.measure,
+                event_types=frozenset(nsm.event_types),
+                window_days=nsm.window_days,
+                baseline_windows=nsm.baseline_windows,
+                step_days=nsm.step_days,
+            )
+            for nsm in scoring.north_star_metrics
+        ),
+        grace_seconds=settings.grace.total_seconds(),
+    )
 
 
 class Engine:
@@ -56,7 +71,7 @@ class Engine:
             self.app,
             settings,
             self.scoring,
-            window_spec(self.scoring),
+            window_spec(self.scoring, settings),
             metrics,
             clock,
             self.score_store,

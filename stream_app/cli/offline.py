@@ -28,7 +28,7 @@ def backtest(
     started = time.perf_counter()
     with output.open("wb") as out:
         report = run_backtest(
-            settings, scoring, window_spec(scoring), source, out, tick_seconds, processes
+            settings, scoring, window_spec(scoring, settings), source, out, tick_seconds, processes
         )
     seconds = time.perf_counter() - started
     peak_kib = max(
@@ -41,7 +41,8 @@ def backtest(
     print(
         f"{report.records} records ({outcomes}) from {report.accounts} accounts "
         f"in {seconds:.1f} s = {rate:,.0f} records/s; "
-        f"wrote {report.scores} health scores and {report.dead_letters} dead letters to {output}; "
+        f"wrote {report.scores} health scores, {report.alerts} risk alerts and "
+        f"{report.dead_letters} dead letters to {output}; "
         f"{processes} process(es), peak RSS {peak_mb:.0f} MiB in the largest"
     )
     return 0

@@ -1,5 +1,14 @@
-"""The engine core: ingest -> windowed state -> score -> what to publish (pure)."""
+"""The engine core: ingest -> windowed state -> score and alerts -> what to publish (pure)."""
 
-from stream_app.engine.core import DictStateStore, EngineCore, StateStore
+from stream_app.engine.alerting import AccountAlerting, AlertStore, DictAlertStore
+from stream_app.engine.core import DictStateStore, EngineCore, Published, StateStore
 
-__all__ = ["DictStateStore", "EngineCore", "StateStore"]
+__all__ = [
+    "AccountAlerting",
+    "AlertStore",
+    "DictAlertStore",
+    "DictStateStore",
+    "EngineCore",
+    "Published",
+    "StateStore",
+]

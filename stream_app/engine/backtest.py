@@ -1,7 +1,7 @@
 """Offline backtest: an event log through the same core, with event time as the only clock.
 
 Reads the ``replay`` JSONL envelope and writes, in the same envelope, every record the live
-engine would have published: health scores and dead letters. Ticks happen every
+engine would have published: health scores, risk alerts and dead letters. Ticks happen every
 ``tick_seconds`` of event time, the way a live worker ticks every second of wall time while
 events arrive in real time.
 """
@@ -21,9 +21,9 @@ from typing import IO
 
 import orjson
 
-from stream_app.contracts.inputs import InputEvent
-from stream_app.contracts.outputs import DeadLetter, HealthScore
-from stream_app.engine.core import DictStateStore, EngineCore
+from stream_app.contracts.outputs import DeadLetter
+from stream_app.engine.alerting import DictAlertStore
+from stream_app.engine.core import DictStateStore, EngineCore, Published
 from stream_app.envelope import read_envelopes, write_envelope
 from stream_app.errors import InputFileError
 from stream_app.ingest import Decoder, IngestLimits, Ingestor, IngestResult, Outcome, RawRecord
@@ -39,6 +39,7 @@ class BacktestReport:
     records: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     scores: int = 0
+    alerts: int = 0
     dead_letters: int = 0
     accounts: int = 0
 
@@ -54,6 +55,7 @@ class BacktestReport:
             for outcome, count in report.outcomes.items():
                 total.outcomes[outcome] = total.outcomes.get(outcome, 0) + count
             total.scores += report.scores
+            total.alerts += report.alerts
             total.dead_letters += report.dead_letters
             total.accounts += report.accounts
         return total
@@ -88,7 +90,13 @@ def build_core(settings: Settings, scoring: ScoringConfig, spec: WindowSpec) -> 
     # no due budget: it spreads a live worker's midnight load; offline it would only make the
     # output depend on how accounts are split across shards
     clock.core = EngineCore(
-        ingestor, scoring, spec, DictStateStore({}), clock, due_budget=sys.maxsize
+        ingestor,
+        scoring,
+        spec,
+        DictStateStore({}),
+        DictAlertStore({}),
+        clock,
+        due_budget=sys.maxsize,
     )
     return clock.core
 
@@ -200,21 +208,30 @@ def _run_shard(
     next_tick = float("-inf")
     sharded = shards > 1
 
-    def emit(order: tuple[int, int, str], topic: str, key: str | None, value: dict) -> None:
+    def emit(order: tuple[int, int, str, int], topic: str, key: str | None, value: dict) -> None:
         if sharded:
             out.write(orjson.dumps(order) + b"\t")
         write_envelope(out, topic, key, value)
 
-    def publish(position: int, scores: list[HealthScore]) -> None:
-        for score in scores:
+    def publish(position: int, published: Published) -> None:
+        """Scores, then alerts (keyed by dedup key, in each account's order), of one tick."""
+        for score in published.scores:
             value = score.model_dump(mode="json")
             emit(
-                (position, 1, score.account_id),
+                (position, 1, score.account_id, 0),
                 settings.topics.health_scores,
                 score.account_id,
                 value,
             )
-        report.scores += len(scores)
+        for n, alert in enumerate(published.alerts):
+            emit(
+                (position, 2, alert.account_id, n),
+                settings.topics.risk_alerts,
+                alert.dedup_key,
+                alert.model_dump(mode="json"),
+            )
+        report.scores += len(published.scores)
+        report.alerts += len(published.alerts)
 
     offset = -1
     for offset, envelope in enumerate(read_envelopes(source)):
@@ -232,15 +249,18 @@ def _run_shard(
             owned = shard_of(validated.account_id, shards) == shard  # type: ignore[attr-defined]
             if owned:
                 result = core.apply(kind, record, validated)
-            elif isinstance(validated, InputEvent):
+            else:
                 # another shard applies it; event time still moves here, as it would in one process
-                core.advance_watermark(validated.occurred_at.timestamp())
+                core.observe(validated)
         if owned:
             report.count(result.outcome)
             if result.dead_letter is not None:
                 letter = result.dead_letter
                 emit(
-                    (offset, 0, ""), settings.topics.dlq, letter.key, letter.model_dump(mode="json")
+                    (offset, 0, "", 0),
+                    settings.topics.dlq,
+                    letter.key,
+                    letter.model_dump(mode="json"),
                 )
                 report.dead_letters += 1
         if core.watermark >= next_tick:

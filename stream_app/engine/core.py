@@ -1,15 +1,17 @@
 """The engine's core loop, shared by the live worker and the offline backtest.
 
 ``apply`` takes a validated record into its account's state; ``tick`` re-scores the accounts
-whose state or windows moved and returns the health scores worth publishing. Nothing here
-knows Faust, Kafka or Redis: state lives behind :class:`StateStore` (a changelog-backed table
-live, a dict offline) and the caller sends what ``tick`` returns.
+whose state or windows moved and returns the health scores and risk alerts worth publishing.
+Nothing here knows Faust, Kafka or Redis: state lives behind :class:`StateStore` (a
+changelog-backed table live, a dict offline), alert states behind :class:`AlertStore`, and the
+caller sends what ``tick`` returns.
 
 Scheduling, so that 100k accounts are never scanned every second:
 - an account touched by an event is *dirty* and re-scored on the next tick (this also
   debounces a burst of events into one evaluation);
-- after each evaluation an account is *due* again at the next UTC midnight of event time,
-  when its windows move, until its state has aged out completely ("silence is a signal");
+- after each evaluation an account is *due* again when the current UTC day of event time has
+  closed (midnight plus the grace for late events), when its windows move, until its state has
+  aged out completely ("silence is a signal");
 - a tick evaluates every dirty account and at most ``due_budget`` due ones, so a midnight with
   many accounts is spread over several ticks.
 """
@@ -17,7 +19,7 @@ Scheduling, so that 100k accounts are never scanned every second:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -25,8 +27,9 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from stream_app.clock import Clock
-from stream_app.contracts.inputs import InputEvent
-from stream_app.contracts.outputs import DeadLetter, HealthScore
+from stream_app.contracts.inputs import InputEvent, ProductUsageEvent
+from stream_app.contracts.outputs import DeadLetter, HealthScore, RiskAlert
+from stream_app.engine.alerting import AccountAlerting, AlertStore
 from stream_app.ingest import Ingestor, IngestResult, Outcome, RawRecord
 from stream_app.scoring import (
     PreviousScore,
@@ -38,7 +41,7 @@ from stream_app.scoring import (
 from stream_app.state import AccountState, WindowSpec, day_of
 from stream_app.state.spec import DAY_SECONDS
 
-__all__ = ["EngineCore", "StateStore"]
+__all__ = ["EngineCore", "Published", "StateStore"]
 
 SCORE_STEP = 1.0  # DESIGN §4: emit when the score moves by at least one point
 
@@ -71,6 +74,15 @@ class DictStateStore:
         return True
 
 
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What one tick publishes: scores worth sending, and alerts already stored (live, the
+    alert store's write is the publication; the caller only counts them)."""
+
+    scores: list[HealthScore]
+    alerts: list[RiskAlert]
+
+
 class EngineCore:
     def __init__(
         self,
@@ -78,16 +90,24 @@ class EngineCore:
         scoring: ScoringConfig,
         spec: WindowSpec,
         store: StateStore,
+        alert_store: AlertStore,
         wall_clock: Clock,
         due_budget: int = 5_000,
+        lane_of: Callable[[str], int] = lambda account_id: 0,
     ) -> None:
         self.ingestor = ingestor
         self.scoring = scoring
         self.spec = spec
         self.store = store
+        self.alerting = AccountAlerting(scoring, spec, alert_store)
         self.wall_clock = wall_clock
         self.due_budget = due_budget
         self.watermark = float("-inf")  # newest event time seen (epoch seconds)
+        # Newest usage event time per lane (the live worker's partition): partitions are read
+        # at different speeds in a backlog, so a day is complete for an account only once
+        # *its* partition's usage has moved past it, not once the fastest partition's has.
+        self.lane_of = lane_of
+        self._usage_time: dict[int, float] = {}
         self._dirty: set[str] = set()
         self._due: list[tuple[float, str]] = []
         self._due_at: dict[str, float] = {}
@@ -106,9 +126,18 @@ class EngineCore:
         state.apply(model, self.spec)
         self.store.put(account_id, state)
         self._dirty.add(account_id)
-        if isinstance(model, InputEvent):
-            self.watermark = max(self.watermark, model.occurred_at.timestamp())
+        self.observe(model)
         return result
+
+    def observe(self, model: BaseModel) -> None:
+        """Let ``model``'s event time move the clocks (also for events another shard applies)."""
+        if not isinstance(model, InputEvent):
+            return
+        timestamp = model.occurred_at.timestamp()
+        self.watermark = max(self.watermark, timestamp)
+        if isinstance(model, ProductUsageEvent):
+            lane = self.lane_of(model.account_id)
+            self._usage_time[lane] = max(self._usage_time.get(lane, timestamp), timestamp)
 
     def ingest(self, kind: str, record: RawRecord) -> IngestResult:
         validated = self.validate(kind, record)
@@ -119,10 +148,24 @@ class EngineCore:
     def advance_watermark(self, timestamp: float) -> None:
         """Move event time forward without an event (a live worker whose inputs went quiet)."""
         self.watermark = max(self.watermark, timestamp)
+        for lane, usage_time in self._usage_time.items():
+            self._usage_time[lane] = max(usage_time, timestamp)
 
-    def schedule_all(self) -> None:
-        """Re-score every account in the store on the next tick (after recovery)."""
-        self._dirty.update(self.store.keys())
+    def recover(self) -> None:
+        """After the store was rebuilt (a restart or new partitions): re-score every account on
+        the next tick, and resume event time where the recovered state left it."""
+        for account_id in self.store:
+            self._dirty.add(account_id)
+            state = self.store.get(account_id)
+            if state is None:
+                continue
+            self.watermark = max(self.watermark, state.watermark)
+            usage = state.ledgers.get("usage")
+            if usage is not None and usage.watermark > float("-inf"):
+                lane = self.lane_of(account_id)
+                self._usage_time[lane] = max(
+                    self._usage_time.get(lane, usage.watermark), usage.watermark
+                )
 
     # ------------------------------------------------------------------ output side
 
@@ -130,9 +173,10 @@ class EngineCore:
     def has_work(self) -> bool:
         return bool(self._dirty) or bool(self._due and self._due[0][0] <= self.watermark)
 
-    def tick(self) -> list[HealthScore]:
+    def tick(self) -> Published:
+        published = Published([], [])
         if self.watermark == float("-inf"):
-            return []
+            return published
         accounts = self._dirty
         self._dirty = set()
         budget = self.due_budget
@@ -143,31 +187,42 @@ class EngineCore:
                 accounts.add(account_id)
                 budget -= 1
         as_of = datetime.fromtimestamp(self.watermark, UTC)
-        emitted = []
         for account_id in sorted(accounts):
-            score = self._evaluate(account_id, as_of)
-            if score is not None:
-                emitted.append(score)
-        return emitted
+            self._evaluate(account_id, as_of, published)
+        return published
 
-    def _evaluate(self, account_id: str, as_of: datetime) -> HealthScore | None:
+    def _evaluate(self, account_id: str, as_of: datetime, published: Published) -> None:
         state = self.store.get(account_id)
         if state is None or not self.store.owns(account_id):
-            return None  # a partition handed to another worker since it was scheduled
+            return  # a partition handed to another worker since it was scheduled
         now = as_of.timestamp()
         if not state.is_settled(now, self.spec):
-            self._schedule(account_id, (day_of(now) + 1) * DAY_SECONDS)
+            grace = self.spec.grace_seconds
+            self._schedule(account_id, (day_of(now - grace) + 1) * DAY_SECONDS + grace)
         previous = (
             PreviousScore(state.last_score, state.last_band)  # type: ignore[arg-type]
             if state.last_score is not None
             else None
         )
         result = score_account(state.signals(account_id, as_of, self.spec), self.scoring, previous)
-        if result is None:
+        score = self._score_to_publish(account_id, state, result, as_of)
+        judged_through = state.nsm_judged_through
+        usage_time = self._usage_time.get(self.lane_of(account_id), float("-inf"))
+        published.alerts.extend(
+            self.alerting.evaluate(account_id, state, result, as_of, usage_time)
+        )
+        if score is not None:
+            published.scores.append(score)
+        if score is not None or state.nsm_judged_through != judged_through:
+            self.store.put(account_id, state)
+
+    def _score_to_publish(
+        self, account_id: str, state: AccountState, result: ScoreResult | None, as_of: datetime
+    ) -> HealthScore | None:
+        """The score record if it is worth publishing; remembers it in ``state`` if so."""
+        if result is None or not _worth_publishing(result, state):
             return None
-        if not _worth_publishing(result, state):
-            return None
-        today = day_of(now)
+        today = day_of(as_of.timestamp())
         week_ago = [day for day in state.score_history if day <= today - 7]
         delta_7d = round(result.score - state.score_history[max(week_ago)], 1) if week_ago else None
         health = to_health_score(
@@ -181,7 +236,6 @@ class EngineCore:
         state.last_score, state.last_band = result.score, result.band
         state.last_confidence = result.confidence
         state.score_history[today] = result.score
-        self.store.put(account_id, state)
         return health
 
     def _schedule(self, account_id: str, due_at: float) -> None:

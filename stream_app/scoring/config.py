@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from stream_app.alerts.config import AlertParams
 from stream_app.errors import ConfigurationError
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "ComponentWeights",
     "EngagementParams",
     "ModelParams",
+    "NorthStarMetric",
     "NsmTrendParams",
     "ResolvedModel",
     "ScoringConfig",
@@ -153,6 +155,32 @@ class CrisisParams(_Params):
     score_cap: float = Field(default=60.0, ge=0, le=100)
 
 
+class NorthStarMetric(_Params):
+    """A North Star Metric (DESIGN §5): ``measure`` over usage events of ``event_types``.
+
+    ``window_days`` is what it means (7: weekly), ``step_days`` how far the window slides per
+    evaluation; ``baseline_windows`` earlier windows (a whole number of weeks back) form its
+    baseline for the score's ``nsm_trend`` and for the decline detector.
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    measure: Literal["distinct_users", "count", "sum"] = "distinct_users"
+    event_types: tuple[str, ...] = ()
+    window_days: int = Field(default=7, ge=1, le=28)
+    step_days: int = Field(default=1, ge=1, le=7)
+    baseline_windows: int = Field(default=4, ge=1, le=8)
+    primary: bool = False
+
+    @model_validator(mode="after")
+    def _whole_steps(self) -> NorthStarMetric:
+        if self.window_days % self.step_days:
+            raise ValueError(
+                f"window_days ({self.window_days}) must be a multiple of step_days "
+                f"({self.step_days})"
+            )
+        return self
+
+
 class ModelParams(_Params):
     """Everything a segment may override."""
 
@@ -163,6 +191,7 @@ class ModelParams(_Params):
     sentiment: SentimentParams = SentimentParams()
     nsm_trend: NsmTrendParams = NsmTrendParams()
     crisis: CrisisParams = CrisisParams()
+    alerts: AlertParams = AlertParams()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +208,7 @@ class ResolvedModel:
     sentiment: SentimentParams
     nsm_trend: NsmTrendParams
     crisis: CrisisParams
+    alerts: AlertParams
 
 
 class ScoringConfig(ModelParams):
@@ -186,6 +216,9 @@ class ScoringConfig(ModelParams):
 
     model_version: str = Field(min_length=1)
     key_features: tuple[str, ...] = Field(min_length=1)
+    north_star_metrics: tuple[NorthStarMetric, ...] = Field(
+        default=(NorthStarMetric(name="weekly_active_users", primary=True),), min_length=1
+    )
     segments: dict[str, ModelParams] = Field(default_factory=dict)
     _resolved: dict[str, ResolvedModel] = PrivateAttr(default_factory=dict)
 
@@ -196,6 +229,27 @@ class ScoringConfig(ModelParams):
         if repeated:
             raise ValueError(f"listed more than once: {', '.join(repeated)}")
         return value
+
+    @field_validator("north_star_metrics")
+    @classmethod
+    def _one_primary(cls, value: tuple[NorthStarMetric, ...]) -> tuple[NorthStarMetric, ...]:
+        """Exactly one primary (a lone NSM is it), listed first: the window layer's order."""
+        names = [nsm.name for nsm in value]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"names listed more than once: {', '.join(repeated)}")
+        primaries = [nsm for nsm in value if nsm.primary]
+        if len(value) > 1 and len(primaries) != 1:
+            raise ValueError(f"exactly one must be primary = true, found {len(primaries)}")
+        primary = primaries[0] if primaries else value[0]
+        return (primary, *(nsm for nsm in value if nsm is not primary))
+
+    @property
+    def nsm_rules(self) -> dict[str, str]:
+        """NSM name -> alert rule id: ``nsm_decline``, or ``nsm_decline:<name>`` for several."""
+        if len(self.north_star_metrics) == 1:
+            return {self.north_star_metrics[0].name: "nsm_decline"}
+        return {nsm.name: f"nsm_decline:{nsm.name}" for nsm in self.north_star_metrics}
 
     @model_validator(mode="before")
     @classmethod
@@ -235,6 +289,7 @@ class ScoringConfig(ModelParams):
             sentiment=params.sentiment,
             nsm_trend=params.nsm_trend,
             crisis=params.crisis,
+            alerts=params.alerts,
         )
 
 

@@ -14,17 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from stream_app.alerts.nsm_decline import NsmHistory
+from stream_app.alerts.rules import SurveyFact
 from stream_app.contracts.inputs import AccountProfile, ProductUsageEvent, SurveyEvent, TicketEvent
 from stream_app.ingest.ledger import EventLedger
 from stream_app.scoring.signals import AccountSignals, SurveyResponse
 from stream_app.state.sketch import add_to_sketch, distinct_count, merge_sketches
-from stream_app.state.spec import DAY_SECONDS, WindowSpec
+from stream_app.state.spec import DAY_SECONDS, NsmSpec, WindowSpec
 
 __all__ = ["AccountState", "ClosedDays", "DayBucket", "TicketState", "day_of"]
 
 OPEN_ACTIONS = {"opened": True, "reopened": True, "escalated": True, "updated": None}
 CLOSED_ACTIONS = {"resolved", "closed"}
 SCORE_HISTORY_DAYS = 8
+MAX_UNJUDGED_DAYS = 35
 
 
 def day_of(timestamp: float) -> int:
@@ -36,8 +39,9 @@ class DayBucket:
     events: int = 0
     users: bytes = b""  # HLL sketch of user ids
     features: int = 0  # bitmask over WindowSpec.key_features
-    nsm_value: float = 0.0  # for count/sum NSMs
-    nsm_users: bytes = b""  # for distinct_users NSMs
+    # one entry per configured NSM, in WindowSpec.nsms order: an HLL sketch for
+    # distinct_users, a number for count and sum ([] until the day's first usage event)
+    nsm: list[float | bytes] = field(default_factory=list)
     escalations: int = 0
     reopens: int = 0
 
@@ -47,6 +51,7 @@ class TicketState:
     priority: str
     is_open: bool
     updated_at: float
+    opened_at: float  # event time of the first event seen for the ticket
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +68,7 @@ class ClosedDays:
     features: int  # bitmask: the adoption window's earlier days
     escalations: int  # the support window's earlier days
     reopens: int
-    nsm_users: bytes  # sketch: the NSM window's earlier days (distinct_users measure)
-    nsm_value: float  # the same for count and sum measures
+    nsm_earlier: float | bytes  # the primary NSM over its window's earlier days
     nsm_baseline: float | None
 
 
@@ -85,8 +89,12 @@ class AccountState:
     last_band: str | None = None
     last_confidence: float | None = None
     score_history: dict[int, float] = field(default_factory=dict)  # day -> last score that day
+    nsm_judged_through: int | None = None  # the last closed day the NSM detector judged
     # derived, never persisted: rebuilt from ``days`` on demand
     _closed: ClosedDays | None = field(default=None, repr=False, compare=False)
+    _nsm_history: tuple[int, tuple[NsmHistory, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
     _expired_on: int | None = field(default=None, repr=False, compare=False)
 
     # ----------------------------------------------------------------- applying events
@@ -117,6 +125,8 @@ class AccountState:
         day = day_of(timestamp)
         if self._closed is not None and day < self._closed.today:
             self._closed = None  # a late event changed a day the cache summarises
+        if self._nsm_history is not None and day <= self._nsm_history[0]:
+            self._nsm_history = None
         bucket = self.days.get(day)
         if bucket is None:
             bucket = self.days[day] = DayBucket()
@@ -129,12 +139,17 @@ class AccountState:
         bucket.events += 1
         bucket.users = add_to_sketch(bucket.users, event.user_id)
         bucket.features |= spec.feature_bit(event.event_type)
-        nsm = spec.nsm
-        if nsm.counts(event.event_type):
+        if len(bucket.nsm) < len(spec.nsms):  # the day's first event, or NSMs were added
+            bucket.nsm += [
+                b"" if n.measure == "distinct_users" else 0.0 for n in spec.nsms[len(bucket.nsm) :]
+            ]
+        for i, nsm in enumerate(spec.nsms):
+            if not nsm.counts(event.event_type):
+                continue
             if nsm.measure == "distinct_users":
-                bucket.nsm_users = add_to_sketch(bucket.nsm_users, event.user_id)
+                bucket.nsm[i] = add_to_sketch(bucket.nsm[i], event.user_id)  # type: ignore[arg-type]
             else:
-                bucket.nsm_value += 1 if nsm.measure == "count" else event.quantity
+                bucket.nsm[i] += 1 if nsm.measure == "count" else event.quantity  # type: ignore[operator]
 
     def _apply_ticket(self, event: TicketEvent) -> None:
         ts = event.occurred_at.timestamp()
@@ -144,12 +159,15 @@ class AccountState:
         elif event.action == "reopened":
             self._bucket(ts).reopens += 1
         known = self.tickets.get(event.ticket_id)
-        if known is not None and known.updated_at > ts:
-            return  # an older event than what we know: its counters apply, its status does not
+        if known is not None:
+            known.opened_at = min(known.opened_at, ts)
+            if known.updated_at > ts:
+                return  # an older event than we know: its counters apply, its status does not
         is_open = event.action not in CLOSED_ACTIONS
         if known is not None and event.action == "updated":
             is_open = known.is_open
-        self.tickets[event.ticket_id] = TicketState(event.priority, is_open, ts)
+        opened_at = known.opened_at if known is not None else ts
+        self.tickets[event.ticket_id] = TicketState(event.priority, is_open, ts, opened_at)
 
     def _apply_survey(self, event: SurveyEvent, spec: WindowSpec) -> None:
         self.surveys.append((event.occurred_at.timestamp(), event.survey, event.score))
@@ -172,7 +190,11 @@ class AccountState:
         if today == self._expired_on and len(self.tickets) <= spec.max_open_tickets:
             return
         self._expired_on = today
-        oldest_day = today - spec.usage_retention_days
+        # days the NSM detector has yet to judge still need their baselines: a backlog can move
+        # the watermark weeks ahead between two evaluations (at most MAX_UNJUDGED_DAYS kept)
+        judged = self.nsm_judged_through
+        pending = today if judged is None else max(judged + 1, today - MAX_UNJUDGED_DAYS)
+        oldest_day = min(today, pending) - spec.usage_retention_days
         if self.days and min(self.days) < oldest_day:
             self.days = {day: b for day, b in self.days.items() if day >= oldest_day}
             self._closed = None
@@ -215,10 +237,7 @@ class AccountState:
             if survey_floor <= ts <= now
         )
         nsm = spec.nsm
-        if nsm.measure == "distinct_users":
-            nsm_current = distinct_count((closed.nsm_users, bucket.nsm_users))
-        else:
-            nsm_current = closed.nsm_value + bucket.nsm_value
+        nsm_current = _combine(nsm.measure, [closed.nsm_earlier, *bucket.nsm[:1]])
         return AccountSignals(
             account_id=account_id,
             as_of=as_of,
@@ -294,11 +313,67 @@ class AccountState:
             features=features,
             escalations=sum(b.escalations for b in support),
             reopens=sum(b.reopens for b in support),
-            nsm_users=merge_sketches(b.nsm_users for b in nsm_earlier),
-            nsm_value=sum(b.nsm_value for b in nsm_earlier),
-            nsm_baseline=_mean([_nsm_value(w, nsm.measure) for w in nsm_baselines]),
+            nsm_earlier=_merge(nsm.measure, [b.nsm[0] for b in nsm_earlier if b.nsm]),
+            nsm_baseline=_mean(
+                [_combine(nsm.measure, [b.nsm[0] for b in w if b.nsm]) for w in nsm_baselines]
+            ),
         )
         return self._closed
+
+    # ----------------------------------------------------------------- alert facts
+
+    def nsm_histories(self, last_closed_day: int, spec: WindowSpec) -> tuple[NsmHistory, ...]:
+        """Every NSM's per-step values up to ``last_closed_day``, for the decline detector.
+
+        Cached until another day closes or a late event changes a closed day: the detector
+        reads dozens of sketches, and only the closing of a day can change what it sees.
+        """
+        cached = self._nsm_history
+        if cached is not None and cached[0] == last_closed_day:
+            return cached[1]
+        histories = tuple(
+            self._nsm_history_of(i, nsm, last_closed_day) for i, nsm in enumerate(spec.nsms)
+        )
+        self._nsm_history = (last_closed_day, histories)
+        return histories
+
+    def _nsm_history_of(self, index: int, nsm: NsmSpec, last_closed_day: int) -> NsmHistory:
+        step = nsm.step_days
+        last = (last_closed_day + 1) // step * step - 1  # the end of the last complete step
+        steps = nsm.window_days // step
+
+        def window_ending(end: int) -> tuple[float, ...]:
+            first = end - steps * step + 1
+            return tuple(
+                _combine(
+                    nsm.measure,
+                    [
+                        b.nsm[index]
+                        for d in range(start, start + step)
+                        if (b := self.days.get(d)) is not None and len(b.nsm) > index
+                    ],
+                )
+                for start in range(first, end + 1, step)
+            )
+
+        baselines = []
+        if self.first_seen is not None:
+            first_day = day_of(self.first_seen)  # partial: a baseline starts after it
+            for shift in range(1, nsm.baseline_windows + 1):
+                end = last - shift * nsm.baseline_shift_days
+                if end - steps * step + 1 <= first_day:
+                    break
+                baselines.append(window_ending(end))
+        return NsmHistory(nsm.name, step, window_ending(last), tuple(baselines))
+
+    def urgent_opened_at(self) -> list[float]:
+        return [t.opened_at for t in self.tickets.values() if t.priority == "urgent"]
+
+    def open_tickets(self, priority: str) -> int:
+        return sum(1 for t in self.tickets.values() if t.is_open and t.priority == priority)
+
+    def survey_facts(self) -> list[SurveyFact]:
+        return [SurveyFact(at, survey, score) for at, survey, score in self.surveys]
 
     def is_settled(self, as_of: float, spec: WindowSpec) -> bool:
         """True once ageing alone can no longer change this account's score."""
@@ -311,10 +386,18 @@ class AccountState:
         return as_of - newest > horizon + DAY_SECONDS
 
 
-def _nsm_value(buckets: list[DayBucket], measure: str) -> float:
+def _merge(measure: str, values: list[float | bytes]) -> float | bytes:
+    """Several days' NSM values as one (a merged sketch, or a sum)."""
     if measure == "distinct_users":
-        return distinct_count(b.nsm_users for b in buckets)
-    return sum(b.nsm_value for b in buckets)
+        return merge_sketches(values)  # type: ignore[arg-type]
+    return float(sum(values))  # type: ignore[arg-type]
+
+
+def _combine(measure: str, values: list[float | bytes]) -> float:
+    """The NSM over several days' values (distinct users across them, or their sum)."""
+    if measure == "distinct_users":
+        return distinct_count(values)  # type: ignore[arg-type]
+    return float(sum(values))  # type: ignore[arg-type]
 
 
 def _mean(values: list[float]) -> float | None:

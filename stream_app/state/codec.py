@@ -2,6 +2,10 @@
 
 msgpack rather than JSON because state carries raw sketch bytes and the encoding runs on every
 state write; a format version leads the record so later layouts can still read old changelogs.
+
+Version 2 (several NSMs, ticket open times, the NSM detector's progress) reads version 1
+records: their single NSM value becomes the primary's, a ticket's open time is taken as its last
+update, and the detector starts from the newest closed day.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from stream_app.state.account import AccountState, DayBucket, TicketState
 
 __all__ = ["decode_state", "encode_state"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def encode_state(state: AccountState) -> bytes:
@@ -28,14 +32,16 @@ def encode_state(state: AccountState) -> bytes:
                     b.events,
                     b.users,
                     b.features,
-                    b.nsm_value,
-                    b.nsm_users,
+                    b.nsm,
                     b.escalations,
                     b.reopens,
                 ]
                 for d, b in state.days.items()
             ],
-            [[k, t.priority, t.is_open, t.updated_at] for k, t in state.tickets.items()],
+            [
+                [k, t.priority, t.is_open, t.updated_at, t.opened_at]
+                for k, t in state.tickets.items()
+            ],
             state.tickets_seen,
             state.surveys,
             state.segment,
@@ -44,6 +50,7 @@ def encode_state(state: AccountState) -> bytes:
             state.last_band,
             state.last_confidence,
             list(state.score_history.items()),
+            state.nsm_judged_through,
         ],
         use_bin_type=True,
     )
@@ -64,8 +71,12 @@ def decode_state(data: bytes) -> AccountState:
         last_band,
         last_confidence,
         history,
+        *v2,
     ) = msgpack.unpackb(data, raw=False, strict_map_key=False)
-    if version != FORMAT_VERSION:
+    if version == 1:
+        days = [[*row[:4], _v1_nsm(row[4], row[5]), *row[6:]] for row in days]
+        tickets = [[*row, row[3]] for row in tickets]
+    elif version != FORMAT_VERSION:
         raise ValueError(f"unknown account-state format version {version}")
     return AccountState(
         ledgers={kind: EventLedger.from_bytes(data) for kind, data in ledgers},
@@ -80,4 +91,9 @@ def decode_state(data: bytes) -> AccountState:
         last_band=last_band,
         last_confidence=last_confidence,
         score_history=dict(history),
+        nsm_judged_through=v2[0] if v2 else None,
     )
+
+
+def _v1_nsm(value: float, users: bytes) -> list[float | bytes]:
+    return [users] if users else [value] if value else []

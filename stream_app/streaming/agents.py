@@ -1,8 +1,9 @@
-"""Faust adapter: input topics -> :class:`EngineCore` -> DLQ, health-score topic and Redis.
+"""Faust adapter: input topics -> :class:`EngineCore` -> DLQ, health scores, Redis, alerts.
 
 Thin on purpose. The agent turns Kafka messages into :class:`RawRecord`, forwards badly keyed
 ones to their account's partition and hands the rest to the core; a timer asks the core for
-the scores worth publishing and sends them.
+the scores and alerts worth publishing and sends the scores (alerts are published by the alert
+table's write, see :class:`TableAlertStore`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from stream_app.scoring import ScoringConfig
 from stream_app.serving.score_store import ScoreStore
 from stream_app.settings import Settings
 from stream_app.state import WindowSpec
-from stream_app.streaming.codecs import STATE_CODEC, codec_table
+from stream_app.streaming.codecs import ALERT_CODEC, STATE_CODEC, codec_table
 from stream_app.streaming.routing import AccountPartitioner
-from stream_app.streaming.table_store import TableStateStore
+from stream_app.streaming.table_store import TableAlertStore, TableStateStore
 
 __all__ = ["EngineAgents"]
 
@@ -64,6 +65,13 @@ class EngineAgents:
         self.health_scores = app.topic(settings.topics.health_scores, **RAW)
         self.table = codec_table(app, "account-state", settings.partitions, STATE_CODEC)
         self.table.on_recover(self._on_recover)
+        self.alert_table = codec_table(
+            app,
+            "risk-alerts",
+            settings.partitions,
+            ALERT_CODEC,
+            changelog_topic=settings.topics.risk_alerts,
+        )
         ingestor = Ingestor(
             Decoder(
                 max_message_bytes=settings.max_message_bytes,
@@ -79,8 +87,10 @@ class EngineAgents:
             scoring,
             spec,
             TableStateStore(app, self.table, self.partitioner),
+            TableAlertStore(self.alert_table, self.partitioner),
             clock,
             due_budget=settings.due_budget,
+            lane_of=self.partitioner.partition_of,
         )
         self._last_event = clock.now()
         app.agent(self.inputs, name="ingest")(self._consume_inputs)
@@ -161,12 +171,15 @@ class EngineAgents:
     # ------------------------------------------------------------------ publishing
 
     async def _tick(self) -> None:
+        if self.app.rebalancing:
+            return  # tables are recovering: alert states not yet read back could fire twice
         idle_after = self.settings.idle_advance_after
         now = self.clock.now()
         if idle_after is not None and now - self._last_event > idle_after:
             # No input for a while: let event time follow the wall clock so silent accounts age.
             self.core.advance_watermark((now - self.settings.grace).timestamp())
-        for score in self.core.tick():
+        published = self.core.tick()
+        for score in published.scores:
             await self.health_scores.send(
                 key=score.account_id.encode(), value=score.model_dump_json().encode()
             )
@@ -174,11 +187,7 @@ class EngineAgents:
             self.metrics.scores.labels(score.band).inc()
 
     async def _on_recover(self) -> None:
-        self.core.schedule_all()
-        if self.core.watermark == float("-inf"):
-            watermarks = [state.watermark for state in self.table.data.values()]
-            if watermarks:
-                self.core.advance_watermark(max(watermarks))
+        self.core.recover()
 
     async def _serve_redis(self) -> None:
         await self.score_store.run(self.settings.redis_flush_interval.total_seconds())

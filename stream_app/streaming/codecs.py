@@ -1,4 +1,5 @@
-"""Faust codec for the account-state table (compact msgpack, not JSON)."""
+"""Faust codecs and codec-backed tables: account state (msgpack) and alert state (the alerts
+topic's own JSON records)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from typing import Any
 import faust
 from faust.serializers import codecs
 
+from stream_app.alerts import AlertState
 from stream_app.state import decode_state, encode_state
 
-__all__ = ["STATE_CODEC", "codec_table", "register_codecs"]
+__all__ = ["ALERT_CODEC", "STATE_CODEC", "codec_table", "register_codecs"]
 
 STATE_CODEC = "hs-account-state"
+ALERT_CODEC = "hs-risk-alert"
 
 
 class _StateCodec(codecs.Codec):
@@ -22,26 +25,46 @@ class _StateCodec(codecs.Codec):
         return decode_state(s)
 
 
+class _AlertCodec(codecs.Codec):
+    """Writes a :class:`RiskAlert` as the JSON subscribers read; reads back only the
+    :class:`AlertState` it implies. The alert table's changelog *is* the alerts topic."""
+
+    def _dumps(self, obj: Any) -> bytes:
+        return obj.model_dump_json().encode()
+
+    def _loads(self, s: bytes) -> Any:
+        return AlertState.from_json(s)
+
+
 def register_codecs() -> None:
     codecs.register(STATE_CODEC, _StateCodec())
+    codecs.register(ALERT_CODEC, _AlertCodec())
 
 
-def codec_table(app: faust.App, name: str, partitions: int, value_codec: str) -> faust.Table:
+def codec_table(
+    app: faust.App,
+    name: str,
+    partitions: int,
+    value_codec: str,
+    changelog_topic: str | None = None,
+) -> faust.Table:
     """A table keyed by ``str`` whose values go through ``value_codec``, in its changelog too.
 
     Faust derives a table's serializers from its key/value *types* (JSON unless the type is a
     Faust Record), and the changelog topic it builds for itself keeps those: writes would use
     the codec we set on the table, but recovery would decode the changelog as JSON and never
-    finish. So the changelog topic is declared here, with the codec, and handed to the table.
+    finish. So the changelog topic is declared here, with the codec, and handed to the table:
+    an internal compacted ``<app id>-<name>-changelog``, or ``changelog_topic`` (one of ours,
+    created by ``topics create`` with its own retention).
     """
     changelog = app.topic(
-        f"{app.conf.id}-{name}-changelog",
+        changelog_topic or f"{app.conf.id}-{name}-changelog",
         key_type=str,
         key_serializer="raw",
         value_serializer=value_codec,
         partitions=partitions,
-        compacting=True,
-        internal=True,
+        compacting=changelog_topic is None,
+        internal=changelog_topic is None,
     )
     table = app.Table(name, partitions=partitions, key_type=str, changelog_topic=changelog)
     table.key_serializer = "raw"

@@ -1,13 +1,15 @@
-"""The account-state table as the core's :class:`StateStore`."""
+"""The Faust tables as the core's :class:`StateStore` and :class:`AlertStore`."""
 
 from __future__ import annotations
 
 import faust
 
+from stream_app.alerts import AlertState
+from stream_app.contracts.outputs import RiskAlert
 from stream_app.state import AccountState
 from stream_app.streaming.routing import AccountPartitioner
 
-__all__ = ["TableStateStore"]
+__all__ = ["TableAlertStore", "TableStateStore"]
 
 
 class TableStateStore:
@@ -40,3 +42,26 @@ class TableStateStore:
 
     def _active_partitions(self) -> set[int]:
         return {tp.partition for tp in self.app.assignor.assigned_actives()}
+
+
+class TableAlertStore:
+    """Alert states keyed by dedup key, in a table whose changelog is the alerts topic.
+
+    Writing an alert's state *is* publishing it, in one Kafka write: after a crash the table
+    is rebuilt from exactly what subscribers received, so an alert can be neither lost (state
+    written, record not) nor fired twice (record written, state not). Records go to the
+    account's partition, so an account's alerts stay in order.
+    """
+
+    def __init__(self, table: faust.Table, partitioner: AccountPartitioner) -> None:
+        self.table = table
+        self.partitioner = partitioner
+
+    def get(self, key: str) -> AlertState | None:
+        return self.table.data.get(key)
+
+    def put(self, account_id: str, alert: RiskAlert) -> None:
+        self.table.data[alert.dedup_key] = AlertState.of(alert)
+        self.table.send_changelog(
+            self.partitioner.partition_of(account_id), alert.dedup_key, alert
+        )

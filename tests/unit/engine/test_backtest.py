@@ -17,7 +17,7 @@ from stream_app.settings import Settings
 
 SETTINGS = Settings()
 SCORING = load_scoring_config(SETTINGS.scoring_config)
-SPEC = window_spec(SCORING)
+SPEC = window_spec(SCORING, SETTINGS)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,12 @@ def test_sharded_backtest_writes_exactly_what_one_process_writes(event_log):
     assert single_report.dead_letters == 2
     assert single_report.scores > 12
     topics = {orjson.loads(line)["topic"] for line in single.splitlines()}
-    assert topics == {SETTINGS.topics.health_scores, SETTINGS.topics.dlq}
+    assert topics == {
+        SETTINGS.topics.health_scores,
+        SETTINGS.topics.risk_alerts,
+        SETTINGS.topics.dlq,
+    }
+    assert single_report.alerts > 0
 
 
 def test_backtest_is_deterministic(event_log):

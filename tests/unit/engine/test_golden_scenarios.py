@@ -21,7 +21,7 @@ FEATURES = ("report.created", "export.run", "alert.configured", "integration.syn
 
 class Scenario:
     def __init__(self) -> None:
-        self.core = build_core(SETTINGS, SCORING, window_spec(SCORING))
+        self.core = build_core(SETTINGS, SCORING, window_spec(SCORING, SETTINGS))
         self.n = 0
         self.published: dict[str, dict] = {}
 
@@ -76,7 +76,7 @@ class Scenario:
         )
 
     def tick(self) -> None:
-        for score in self.core.tick():
+        for score in self.core.tick().scores:
             self.published[score.account_id] = score.model_dump(mode="json")
 
     def advance(self, to: datetime) -> None:

@@ -124,7 +124,7 @@ def test_profile_sets_segment_and_seats():
 
 
 def test_count_and_sum_nsm_measures():
-    spec = WindowSpec(key_features=(), nsm=NsmSpec("exports", "sum", frozenset({"export.run"})))
+    spec = WindowSpec(key_features=(), nsms=(NsmSpec("exports", "sum", frozenset({"export.run"})),))
     state = AccountState()
     for i, (event_type, quantity) in enumerate(
         [("export.run", 3), ("export.run", 2), ("login", 9)]

@@ -1,0 +1,178 @@
+"""North Star Metric decline detection (DESIGN §5): pure statistics over per-step values.
+
+The window layer hands over, per NSM, the values of the last ``window`` steps (one step is
+usually a day) and of the same steps one, two, ... weeks earlier (:class:`NsmHistory`). For
+every span of the last k steps (k = 1 .. window) the detector compares the current sum with the
+*median* of the same span in the earlier weeks, which cancels weekly seasonality (same weekdays)
+and ignores a one-off spike (median, not mean). A span fires when all of these hold:
+
+- relative drop >= ``min_relative_drop``;
+- absolute drop >= ``min_absolute_drop`` (NSM units): small accounts cannot alarm on 3 -> 1;
+- baseline >= ``min_baseline``: too little volume to mean anything is not judged at all;
+- a one-sided Poisson test says a count this low is unlikely (p <= ``significance``), with the
+  variance scaled by the dispersion seen between the earlier weeks (quasi-Poisson), so bursty
+  counts need more evidence than the Poisson model alone would ask.
+
+Short spans catch a sharp drop a day or two after it starts; long spans catch slow erosion.
+For a ``distinct_users`` NSM a step's value is that step's distinct users, so sums over spans
+are active user-days: unlike distinct users over the span, they keep accumulating evidence.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from stream_app.alerts.config import NsmDeclineParams
+from stream_app.alerts.poisson import poisson_lower_tail
+from stream_app.alerts.verdict import Condition, Severity, Verdict
+from stream_app.contracts.outputs import AlertMetric
+
+__all__ = ["NsmHistory", "SpanTest", "assess_decline", "dispersion", "span_tests"]
+
+MIN_VALUES_FOR_VARIANCE = 3  # one is left out as a possible spike, two remain
+MEDIAN_VARIANCE = 1.5  # variance of the median of n draws, in units of one draw's, times n
+
+
+@dataclass(frozen=True, slots=True)
+class NsmHistory:
+    """Per-step values of one NSM, oldest first. ``baselines[j]`` is the current window
+    shifted ``j + 1`` seasons back; only shifts the account was fully observed in are given."""
+
+    name: str
+    step_days: int
+    current: tuple[float, ...]
+    baselines: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SpanTest:
+    steps: int
+    current: float
+    baseline: float
+    p_value: float
+
+    @property
+    def drop(self) -> float:
+        return 1.0 - self.current / self.baseline
+
+    def fires(self, params: NsmDeclineParams, spans: int) -> bool:
+        """``spans`` tests look at the same data: each gets a share of the significance
+        (Bonferroni), so testing several spans does not multiply false alarms."""
+        return (
+            self.drop >= params.min_relative_drop
+            and self.baseline - self.current >= params.min_absolute_drop
+            and self.p_value <= params.significance / spans
+        )
+
+    def holds(self, params: NsmDeclineParams) -> bool:
+        return (
+            self.drop >= params.resolve_relative_drop
+            and self.p_value <= params.resolve_significance
+        )
+
+
+def dispersion(history: NsmHistory, floor: float) -> float:
+    """Variance / mean of one step's value between weeks, pooled over the window's steps.
+
+    Pooling the steps (7 weekdays x 4 weeks = 28 values) makes the estimate usable where a
+    single span's 3-4 values would not be. At each step the value farthest from the median is
+    left out first, so a one-off spike does not inflate it.
+    """
+    variance = level = 0.0
+    for position in range(len(history.current)):
+        values = [baseline[position] for baseline in history.baselines]
+        if len(values) < MIN_VALUES_FOR_VARIANCE:
+            return floor
+        centre = statistics.median(values)
+        values.remove(max(values, key=lambda v: abs(v - centre)))
+        variance += statistics.variance(values)
+        level += statistics.fmean(values)
+    return max(floor, variance / level) if level > 0 else floor
+
+
+def span_tests(history: NsmHistory, params: NsmDeclineParams) -> list[SpanTest]:
+    """One test per span of the last k steps with enough baseline volume (k ascending).
+
+    The variance is the count's own (scaled by the dispersion) plus the baseline's: a median
+    of n earlier weeks is itself uncertain by about ``MEDIAN_VARIANCE / n`` of one week's.
+    """
+    weeks = len(history.baselines)
+    if weeks < params.min_baseline_windows:
+        return []
+    phi = dispersion(history, params.min_dispersion) * (1 + MEDIAN_VARIANCE / weeks)
+    tests = []
+    current, baselines = 0.0, [0.0] * len(history.baselines)
+    for steps in range(1, len(history.current) + 1):
+        current += history.current[-steps]
+        for j, earlier in enumerate(history.baselines):
+            baselines[j] += earlier[-steps]
+        baseline = statistics.median(baselines)
+        if baseline < params.min_baseline:
+            continue
+        p_value = (
+            poisson_lower_tail(current / phi, baseline / phi)
+            if current < baseline * (1 - params.resolve_relative_drop)
+            else 1.0
+        )
+        tests.append(SpanTest(steps, current, baseline, p_value))
+    return tests
+
+
+def assess_decline(history: NsmHistory, params: NsmDeclineParams, rule: str, label: str) -> Verdict:
+    """FIRING, HOLDING or CLEAR for one NSM, with the most telling span as the metric."""
+    tests = span_tests(history, params)
+    weeks = len(history.baselines)
+    if not tests:
+        return Verdict(rule, Condition.HOLDING, _metric(history, None), summary="")
+    firing = [t for t in tests if t.fires(params, len(tests))]
+    holding = [t for t in tests if t.holds(params)]
+    if firing:
+        worst = min(firing, key=lambda t: (t.p_value, -t.steps))
+        severity: Severity = (
+            "critical" if worst.drop >= params.critical_relative_drop else "warning"
+        )
+        return _verdict(rule, Condition.FIRING, history, worst, label, weeks, severity)
+    if holding:
+        worst = min(holding, key=lambda t: (t.p_value, -t.steps))
+        return _verdict(rule, Condition.HOLDING, history, worst, label, weeks, "warning")
+    return _verdict(rule, Condition.CLEAR, history, tests[-1], label, weeks, "warning")
+
+
+def _verdict(
+    rule: str,
+    condition: Condition,
+    history: NsmHistory,
+    test: SpanTest,
+    label: str,
+    weeks: int,
+    severity: Severity,
+) -> Verdict:
+    days = test.steps * history.step_days
+    span = "the last day" if days == 1 else f"the last {days} days"
+    if condition is Condition.CLEAR:
+        title = f"{label} back to its usual level"
+    else:
+        title = f"{label} down {round(100 * test.drop)}% over {span}"
+    summary = (
+        f"{label}: {test.current:g} over {span} against a median of {test.baseline:g} for the "
+        f"same days of the previous {weeks} weeks"
+    )
+    if condition is not Condition.CLEAR:
+        summary += f" (p = {test.p_value:.1g} that this is ordinary variation)"
+    return Verdict(rule, condition, _metric(history, test), title, summary, severity)
+
+
+def _metric(history: NsmHistory, test: SpanTest | None) -> AlertMetric:
+    if test is None:
+        days = len(history.current) * history.step_days
+        return AlertMetric(
+            name=history.name, current=None, baseline=None, change_pct=None, window=f"P{days}D"
+        )
+    return AlertMetric(
+        name=history.name,
+        current=round(test.current, 2),
+        baseline=round(test.baseline, 2),
+        change_pct=round(-100.0 * test.drop, 1),
+        window=f"P{test.steps * history.step_days}D",
+    )

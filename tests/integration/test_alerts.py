@@ -1,0 +1,163 @@
+"""Risk alerts through the real broker: an NSM decline injected through the topics raises one
+firing alert and its recovery one resolved alert; a worker killed with SIGKILL mid-stream and
+restarted publishes exactly the NSM alerts the offline backtest computes for the same log."""
+
+from __future__ import annotations
+
+import io
+import signal
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from stream_app.app import window_spec
+from stream_app.engine.backtest import run_backtest
+from stream_app.scoring import load_scoring_config
+from tests.integration.fixtures import Deployment, Worker, producer, read_topic, send_json, wait_for
+
+pytestmark = pytest.mark.integration
+
+TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+DECLINER, STEADY = "decliner-1", "steady-1"
+USERS, DECLINED_USERS = 30, 6
+DAYS = 60  # 35 days before the onset: four full baseline weeks
+DECLINE_DAYS = range(25, 15, -1)  # days before today with 6 of the 30 users active
+
+
+def event_log() -> list[dict]:
+    """Usage of two accounts, day by day in event-time order; DECLINER loses 80% of its users
+    for ten days, then recovers."""
+    log = []
+    for days_ago in range(DAYS, 0, -1):
+        day = TODAY - timedelta(days=days_ago)
+        for account in (DECLINER, STEADY):
+            users = DECLINED_USERS if account == DECLINER and days_ago in DECLINE_DAYS else USERS
+            for user in range(users):
+                at = day + timedelta(hours=9, minutes=user)
+                log.append(
+                    {
+                        "event_id": f"{account}-{days_ago}-{user}",
+                        "account_id": account,
+                        "occurred_at": at.isoformat(),
+                        "user_id": f"u{user}",
+                        "event_type": "report.created",
+                    }
+                )
+    return log
+
+
+def mid_decline() -> datetime:
+    return TODAY - timedelta(days=(max(DECLINE_DAYS) + min(DECLINE_DAYS)) // 2)
+
+
+def produce(deployment: Deployment, events: list[dict]) -> None:
+    kafka = producer(deployment.kafka_bootstrap)
+    for event in events:
+        send_json(kafka, deployment.topics.usage, event["account_id"], event)
+    kafka.flush()
+    kafka.close()
+
+
+def nsm_alerts(records: list[dict]) -> list[tuple]:
+    """The NSM-decline records, without the point-in-time health score."""
+    return [
+        (
+            r["dedup_key"],
+            r["alert_id"],
+            r["status"],
+            r["severity"],
+            r["started_at"],
+            r["updated_at"],
+            orjson.dumps(r["metric"]),
+        )
+        for r in records
+        if r["rule"] == "nsm_decline"
+    ]
+
+
+def published_alerts(deployment: Deployment, minimum: int) -> list[dict]:
+    return read_topic(deployment.kafka_bootstrap, deployment.topics.risk_alerts, minimum, 10)
+
+
+def wait_for_resolution(deployment: Deployment) -> list[dict]:
+    def resolved() -> list[dict] | None:
+        records = published_alerts(deployment, 1_000_000)
+        done = any(r["rule"] == "nsm_decline" and r["status"] == "resolved" for r in records)
+        return records if done else None
+
+    return wait_for(resolved, 180, "a resolved nsm_decline alert", interval=2)
+
+
+def offline_alerts(deployment: Deployment, events: list[dict], tmp_path) -> list[tuple]:
+    settings = deployment.settings()
+    scoring = load_scoring_config(settings.scoring_config)
+    log = tmp_path / "log.jsonl"
+    log.write_bytes(
+        b"".join(
+            orjson.dumps({"topic": settings.topics.usage, "key": e["account_id"], "value": e})
+            + b"\n"
+            for e in events
+        )
+    )
+    out = io.BytesIO()
+    run_backtest(settings, scoring, window_spec(scoring, settings), log, out, tick_seconds=1)
+    return nsm_alerts(
+        [
+            orjson.loads(line)["value"]
+            for line in out.getvalue().splitlines()
+            if orjson.loads(line)["topic"] == settings.topics.risk_alerts
+        ]
+    )
+
+
+def assert_one_incident(alerts: list[tuple]) -> None:
+    """One alert id, firing first and resolved last, no notification published twice."""
+    assert {a[0] for a in alerts} == {f"{DECLINER}:nsm_decline"}
+    assert len({a[1] for a in alerts}) == 1
+    statuses = [a[2] for a in alerts]
+    assert statuses[0] == "firing" and statuses[-1] == "resolved"
+    assert statuses.count("resolved") == 1
+    assert len({a[5] for a in alerts}) == len(alerts), "a notification was published twice"
+
+
+def test_a_decline_fires_once_and_resolves_once(deployment, start_worker):
+    events = event_log()
+    start_worker()
+    produce(deployment, events)
+    alerts = nsm_alerts(wait_for_resolution(deployment))
+
+    assert_one_incident(alerts)
+    first = orjson.loads(alerts[0][6])
+    assert first["name"] == "weekly_active_users" and first["change_pct"] <= -60
+    assert alerts[0][3] == "critical"
+    fired_at = datetime.fromisoformat(alerts[0][5])
+    onset = TODAY - timedelta(days=max(DECLINE_DAYS))
+    assert fired_at - onset <= timedelta(days=2), "detected more than two days after onset"
+
+
+def test_sigkill_mid_stream_publishes_exactly_the_alerts_of_the_backtest(deployment, tmp_path):
+    events = event_log()
+    expected = offline_alerts(deployment, events, tmp_path)
+    assert_one_incident(expected)
+
+    # the crash falls inside the decline, after it fired and before it resolves
+    split = next(i for i, e in enumerate(events) if e["occurred_at"] >= mid_decline().isoformat())
+    first = Worker(deployment)
+    first.wait_ready()
+    produce(deployment, events[:split])
+    wait_for(
+        lambda: any(a[2] == "firing" for a in nsm_alerts(published_alerts(deployment, 1))),
+        120,
+        "the decline to fire",
+    )
+    first.stop(signal.SIGKILL)
+    produce(deployment, events[split:])
+    second = Worker(deployment)
+    second.wait_ready(timeout=120)
+    try:
+        live = nsm_alerts(wait_for_resolution(deployment))
+    finally:
+        second.stop()
+
+    assert live == expected
