@@ -20,7 +20,7 @@ from typing import Literal
 import orjson
 
 from stream_app.alerts.verdict import SEVERITY_RANK, Condition, Severity, Verdict
-from stream_app.contracts.outputs import RiskAlert
+from stream_app.contracts.outputs import AlertMetric, RiskAlert
 
 __all__ = ["AlertState", "dedup_key", "next_alert"]
 
@@ -101,7 +101,13 @@ def next_alert(
         status="resolved" if condition is Condition.CLEAR else "firing",
         title=verdict.title,
         summary=verdict.summary,
-        metric=verdict.metric,
+        metric=AlertMetric(
+            name=verdict.metric.name,
+            current=verdict.metric.current,
+            baseline=verdict.metric.baseline,
+            change_pct=verdict.metric.change_pct,
+            window=verdict.metric.window,
+        ),
         health_score=health_score,
         started_at=started_at,
         updated_at=now,

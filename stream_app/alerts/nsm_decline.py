@@ -2,9 +2,10 @@
 
 The window layer hands over, per NSM, the values of the last ``window`` steps (one step is
 usually a day) and of the same steps one, two, ... weeks earlier (:class:`NsmHistory`). For
-every span of the last k steps (k = 1 .. window) the detector compares the current sum with the
-*median* of the same span in the earlier weeks, which cancels weekly seasonality (same weekdays)
-and ignores a one-off spike (median, not mean). A span fires when all of these hold:
+every span of the last k steps (k = 1 .. window) the detector compares the current sum with
+the sum of each step's *median* over the earlier weeks: same weekdays, so weekly seasonality
+cancels; medians per step, so one-off spikes are ignored even when two earlier weeks each had
+one on different days. A span fires when all of these hold:
 
 - relative drop >= ``min_relative_drop``;
 - absolute drop >= ``min_absolute_drop`` (NSM units): small accounts cannot alarm on 3 -> 1;
@@ -25,8 +26,7 @@ from dataclasses import dataclass
 
 from stream_app.alerts.config import NsmDeclineParams
 from stream_app.alerts.poisson import poisson_lower_tail
-from stream_app.alerts.verdict import Condition, Severity, Verdict
-from stream_app.contracts.outputs import AlertMetric
+from stream_app.alerts.verdict import Condition, Metric, Severity, Verdict
 
 __all__ = ["NsmHistory", "SpanTest", "assess_decline", "dispersion", "span_tests"]
 
@@ -102,12 +102,10 @@ def span_tests(history: NsmHistory, params: NsmDeclineParams) -> list[SpanTest]:
         return []
     phi = dispersion(history, params.min_dispersion) * (1 + MEDIAN_VARIANCE / weeks)
     tests = []
-    current, baselines = 0.0, [0.0] * len(history.baselines)
+    current = baseline = 0.0
     for steps in range(1, len(history.current) + 1):
         current += history.current[-steps]
-        for j, earlier in enumerate(history.baselines):
-            baselines[j] += earlier[-steps]
-        baseline = statistics.median(baselines)
+        baseline += statistics.median(earlier[-steps] for earlier in history.baselines)
         if baseline < params.min_baseline:
             continue
         p_value = (
@@ -163,13 +161,13 @@ def _verdict(
     return Verdict(rule, condition, _metric(history, test), title, summary, severity)
 
 
-def _metric(history: NsmHistory, test: SpanTest | None) -> AlertMetric:
+def _metric(history: NsmHistory, test: SpanTest | None) -> Metric:
     if test is None:
         days = len(history.current) * history.step_days
-        return AlertMetric(
+        return Metric(
             name=history.name, current=None, baseline=None, change_pct=None, window=f"P{days}D"
         )
-    return AlertMetric(
+    return Metric(
         name=history.name,
         current=round(test.current, 2),
         baseline=round(test.baseline, 2),

@@ -14,8 +14,7 @@ from stream_app.alerts.config import (
     ScoreDropParams,
     UrgentBurstParams,
 )
-from stream_app.alerts.verdict import Condition, Severity, Verdict
-from stream_app.contracts.outputs import AlertMetric
+from stream_app.alerts.verdict import Condition, Metric, Severity, Verdict
 
 __all__ = [
     "BAND_CRITICAL",
@@ -45,7 +44,7 @@ class SurveyFact:
 
 def band_critical(score: float, band: str) -> Verdict:
     """Fires while the score's band is critical; the band's own hysteresis keeps it stable."""
-    metric = AlertMetric(
+    metric = Metric(
         name="health_score", current=score, baseline=None, change_pct=None, window="PT0S"
     )
     if band != "critical":
@@ -73,7 +72,7 @@ def score_drop(
     window = [s for day, s in scores_by_day.items() if today - params.window_days <= day <= today]
     peak = max([*window, score])
     fall = round(peak - score, 1)
-    metric = AlertMetric(
+    metric = Metric(
         name="health_score",
         current=score,
         baseline=peak,
@@ -104,7 +103,7 @@ def urgent_ticket_burst(
     since = now - params.window_hours * 3600
     recent = sum(1 for at in urgent_opened_at if since <= at <= now)
     window = f"PT{params.window_hours:g}H"
-    metric = AlertMetric(
+    metric = Metric(
         name="urgent_tickets_opened",
         current=recent,
         baseline=None,
@@ -139,7 +138,7 @@ def detractor_response(
     latest = max(detractors, key=lambda s: s.at, default=None)
     quiet_since = now - params.quiet_days * DAY
     count = sum(1 for s in detractors if s.at >= quiet_since)
-    metric = AlertMetric(
+    metric = Metric(
         name="nps_detractor_responses",
         current=count,
         baseline=None,

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from stream_app.contracts.outputs import AlertMetric
-
-__all__ = ["SEVERITY_RANK", "Condition", "Severity", "Verdict"]
+__all__ = ["SEVERITY_RANK", "Condition", "Metric", "Severity", "Verdict"]
 
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
@@ -21,10 +19,22 @@ class Condition(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Metric:
+    """The measurement behind a verdict (``AlertMetric`` once published; plain until then,
+    since most verdicts publish nothing)."""
+
+    name: str
+    current: float | None
+    baseline: float | None
+    change_pct: float | None
+    window: str
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     rule: str
     condition: Condition
-    metric: AlertMetric
+    metric: Metric
     title: str = ""
     summary: str = ""
     severity: Severity = "warning"

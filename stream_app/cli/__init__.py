@@ -89,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     cohort.add_argument("--seed", type=int, default=42)
     cohort.add_argument("--truth", type=Path, help="also write each account's scenario (JSON)")
 
+    quality = commands.add_parser(
+        "alert-quality", help="recall, false alerts and delay of a backtest's NSM alerts"
+    )
+    quality.add_argument("output", type=Path, help="the backtest's output (JSONL)")
+    quality.add_argument("--truth", type=Path, required=True, help="from cohort --truth")
+
     watch = commands.add_parser("watch", help="live view of a running worker")
     watch.add_argument("--url", default="http://127.0.0.1:6066", help="the worker's HTTP address")
     watch.add_argument("--interval", type=_positive_float, default=5.0)
@@ -143,6 +149,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from stream_app.cli.offline import write_cohort
 
         return write_cohort(settings, args.file, args.accounts, args.days, args.seed, args.truth)
+    if args.command == "alert-quality":
+        from stream_app.cli.offline import alert_quality
+
+        return alert_quality(settings, args.output, args.truth)
     if args.command == "watch":
         from stream_app.cli.watch import watch
 

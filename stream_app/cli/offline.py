@@ -11,12 +11,13 @@ import orjson
 from stream_app.app import window_spec
 from stream_app.demo.cohort import Cohort
 from stream_app.engine.backtest import run_backtest
-from stream_app.envelope import write_envelope
+from stream_app.envelope import read_envelopes, write_envelope
 from stream_app.errors import HealthstreamError
+from stream_app.quality import measure_alert_quality
 from stream_app.scoring import load_scoring_config
 from stream_app.settings import Settings
 
-__all__ = ["backtest", "write_cohort"]
+__all__ = ["alert_quality", "backtest", "write_cohort"]
 
 
 def backtest(
@@ -61,4 +62,21 @@ def write_cohort(
     if truth is not None:
         truth.write_bytes(orjson.dumps(cohort.ground_truth(), option=orjson.OPT_INDENT_2))
     print(f"wrote {count} records for {accounts} accounts over {days} days to {path}")
+    return 0
+
+
+def alert_quality(settings: Settings, output: Path, truth: Path) -> int:
+    for path in (output, truth):
+        if not path.is_file():
+            raise HealthstreamError(f"{path}: no such file")
+    try:
+        facts = orjson.loads(truth.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise HealthstreamError(f"{truth}: not JSON ({exc})") from None
+    alerts = (
+        orjson.loads(envelope.value)
+        for envelope in read_envelopes(output)
+        if envelope.topic == settings.topics.risk_alerts and envelope.value is not None
+    )
+    print(measure_alert_quality(alerts, facts).report())
     return 0

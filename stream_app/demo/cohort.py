@@ -1,10 +1,12 @@
 """A seeded synthetic cohort over many days, with ground truth, for backtests.
 
 Each account has a size, a usage rate with weekly seasonality and one scenario:
-``steady``; ``support_storm`` (urgent tickets and escalations from ``onset_day``);
-``detractors`` (unhappy NPS responses from ``onset_day``); ``silent`` (stops sending at
-``onset_day``); ``decline`` (active users drop by ``drop`` from ``onset_day``). Delivery is
-realistic: a few percent of events arrive late or twice.
+``steady``; ``small`` (one to three users with erratic, bursty use: noise that must not alarm);
+``support_storm`` (urgent tickets and escalations from ``onset_day``); ``detractors``
+(unhappy NPS responses from ``onset_day``); ``silent`` (stops sending at ``onset_day``);
+``decline`` (active users drop by ``drop`` from ``onset_day``). Any account has the odd
+one-off spike day (a migration, a training session) with several times its usual use.
+Delivery is realistic: a few percent of events arrive late or twice.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from stream_app.demo.generator import EVENT_TYPES, SEGMENTS
 
 __all__ = ["AccountPlan", "Cohort", "TimedRecord"]
 
-SCENARIOS = ("steady", "support_storm", "detractors", "silent", "decline")
+SCENARIOS = ("steady", "small", "support_storm", "detractors", "silent", "decline")
+NSM_DECLINES = ("silent", "decline")  # scenarios whose active users fall: ground truth
+SPIKE_CHANCE = 0.01  # per account-day
+SPIKE_FACTOR = 4.0
 WEEKDAY_FACTOR = (1.0, 1.05, 1.05, 1.0, 0.9, 0.3, 0.25)
 
 
@@ -63,7 +68,7 @@ class Cohort:
         days: int,
         start: datetime = datetime(2026, 1, 5, tzinfo=UTC),
         seed: int = 42,
-        scenario_weights: tuple[float, ...] = (70, 10, 6, 6, 8),
+        scenario_weights: tuple[float, ...] = (60, 10, 10, 6, 6, 8),
     ) -> None:
         self.rng = random.Random(seed)
         self.days = days
@@ -81,12 +86,16 @@ class Cohort:
             ),
         )
         scenario = rng.choices(SCENARIOS, weights=weights)[0]
-        onset = None if scenario == "steady" else rng.randint(self.days - 28, self.days - 10)
+        if scenario == "small":
+            users = rng.randint(1, 3)
+        onset = (
+            None if scenario in ("steady", "small") else rng.randint(self.days - 28, self.days - 10)
+        )
         return AccountPlan(
             account_id=f"acct-{index:05d}",
             segment=segment,
             users=users,
-            daily_events_per_user=rng.uniform(0.6, 2.0),
+            daily_events_per_user=rng.uniform(0.6, 2.0) * (3 if scenario == "small" else 1),
             scenario=scenario,
             onset_day=onset,
             drop=rng.uniform(0.4, 0.8) if scenario == "decline" else 0.0,
@@ -96,8 +105,12 @@ class Cohort:
         return {
             p.account_id: {
                 "scenario": p.scenario,
+                "segment": p.segment,
+                "users": p.users,
                 "onset_day": p.onset_day,
-                "drop": round(p.drop, 3),
+                "drop": 1.0 if p.scenario == "silent" else round(p.drop, 3),
+                "start": self.start.isoformat(),
+                "days": self.days,
             }
             for p in self.plans
         }
@@ -160,8 +173,13 @@ class Cohort:
         if plan.scenario == "decline" and after_onset:
             active_users = max(1, round(plan.users * (1 - plan.drop)))
         records: list[TimedRecord] = []
-        for user in range(active_users):
-            if rng.random() > 0.75 * WEEKDAY_FACTOR[weekday]:
+        spike = SPIKE_FACTOR if rng.random() < SPIKE_CHANCE else 1.0
+        activity = 0.75 * WEEKDAY_FACTOR[weekday]
+        if plan.scenario == "small":
+            activity = rng.uniform(0.1, 0.9) * WEEKDAY_FACTOR[weekday]  # erratic from day to day
+        guests = round(plan.users * (spike - 1))  # a spike brings people who are not regulars
+        for user in range(active_users + guests):
+            if rng.random() > activity:
                 continue
             for _ in range(_poisson(rng, plan.daily_events_per_user * 2)):
                 records += self._timed(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from stream_app.alerts import (
+    AlertParams,
     AlertState,
     Verdict,
     assess_decline,
@@ -109,7 +110,7 @@ class AccountAlerting:
                     closed_at,
                 )
                 state.nsm_judged_through = day
-        judge(self._verdicts(state, result, as_of), as_of)
+        judge(self._verdicts(state, result, as_of, params), as_of)
         return published
 
     def _days_to_judge(self, state: AccountState, usable: float) -> list[tuple[int, datetime]]:
@@ -132,14 +133,17 @@ class AccountAlerting:
         ]
 
     def _verdicts(
-        self, state: AccountState, result: ScoreResult | None, as_of: datetime
+        self,
+        state: AccountState,
+        result: ScoreResult | None,
+        as_of: datetime,
+        params: AlertParams,
     ) -> list[Verdict]:
         """The verdicts of the rules judged at ``as_of`` (all but NSM decline).
 
         Every rule is judged even without data of its kind: an alert must still resolve
         after the tickets or surveys behind it aged out of the state.
         """
-        params = self.scoring.for_segment(state.segment).alerts
         now = as_of.timestamp()
         verdicts = []
         if result is not None and params.band_critical.enabled:

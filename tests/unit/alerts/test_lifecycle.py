@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from stream_app.alerts import AlertState, Condition, Verdict, next_alert
-from stream_app.contracts.outputs import AlertMetric
+from stream_app.alerts.verdict import Metric
 
 T0 = datetime(2026, 3, 2, 1, tzinfo=UTC)
 HOUR = 3600
-METRIC = AlertMetric(name="nsm", current=1, baseline=10, change_pct=-90, window="P1D")
+METRIC = Metric(name="nsm", current=1, baseline=10, change_pct=-90, window="P1D")
 
 
 def verdict(condition: Condition, severity="warning") -> Verdict:

@@ -51,6 +51,14 @@ def test_one_spike_in_the_baseline_is_ignored_by_the_median():
     assert judge(WEEK, (WEEK, spiky, WEEK, WEEK)).condition is Condition.CLEAR
 
 
+def test_spikes_in_two_earlier_weeks_on_different_days_are_ignored_too():
+    # a median of span sums would fail here: two of four weeks are high over the last 2 days
+    thursday_spike = (*WEEK[:5], WEEK[5] * 5, WEEK[6])
+    friday_spike = (*WEEK[:6], WEEK[6] * 5)
+    baselines = (WEEK, thursday_spike, friday_spike, WEEK)
+    assert judge(WEEK, baselines).condition is Condition.CLEAR
+
+
 def test_a_spike_does_not_inflate_the_dispersion_either():
     spiky = tuple(v * 10 for v in WEEK)
     assert dispersion(history(WEEK, (WEEK, spiky, WEEK, WEEK)), 1.0) == 1.0
