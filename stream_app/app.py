@@ -7,6 +7,7 @@ import redis.asyncio as redis
 
 from stream_app.clock import Clock, SystemClock
 from stream_app.metrics import EngineMetrics, create_metrics
+from stream_app.observability.gauges import register_gauges
 from stream_app.scoring import ScoringConfig, load_scoring_config
 from stream_app.serving.accounts_api import register_account_views
 from stream_app.serving.http import register_views
@@ -60,6 +61,13 @@ class Engine:
             metrics,
             clock,
             self.score_store,
+        )
+        register_gauges(
+            self.app,
+            self.agents.core.store,
+            metrics,
+            settings,
+            lag_topics=[*self.agents.inputs.topics, *self.agents.rekeyed.topics],
         )
         register_views(self.app, metrics)
         register_account_views(self.app, self.score_store)

@@ -79,6 +79,18 @@ class Settings(BaseSettings):
     idle_advance_after: timedelta | None = timedelta(minutes=5)
     redis_flush_interval: timedelta = timedelta(milliseconds=200)
 
+    census_interval: timedelta = Field(
+        default=timedelta(seconds=15),
+        description="How often the account-population and consumer-lag gauges are refreshed.",
+    )
+    metrics_lowest_accounts: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Export healthscore_account_score for this many lowest-scored accounts per "
+        "worker (0: off). Each is one series labelled with an account id.",
+    )
+
     @field_validator("kafka_bootstrap")
     @classmethod
     def _host_port(cls, value: str) -> str:

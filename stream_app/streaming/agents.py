@@ -85,7 +85,7 @@ class EngineAgents:
         self._last_event = clock.now()
         app.agent(self.inputs, name="ingest")(self._consume_inputs)
         app.agent(self.rekeyed, name="ingest-rekeyed")(self._consume_rekeyed)
-        app.timer(settings.tick_interval.total_seconds(), name="score-tick")(self._tick)
+        app.timer(settings.tick_interval.total_seconds(), name="score-tick")(self._timed_tick)
         app.task(self._serve_redis)
 
     # ------------------------------------------------------------------ consuming
@@ -150,6 +150,7 @@ class EngineAgents:
             return
         self._last_event = self.clock.now()
         self.metrics.count(record.topic, result.outcome)
+        self.metrics.observe_event_lag(result.record, self.clock.now())
 
     async def _reject(self, topic: str, dead_letter: DeadLetter) -> None:
         self.metrics.count(topic, Outcome.INVALID, dead_letter.error_class)
@@ -159,6 +160,10 @@ class EngineAgents:
         )
 
     # ------------------------------------------------------------------ publishing
+
+    async def _timed_tick(self) -> None:
+        with self.metrics.batch_duration.time():
+            await self._tick()
 
     async def _tick(self) -> None:
         idle_after = self.settings.idle_advance_after
