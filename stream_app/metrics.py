@@ -20,6 +20,8 @@ from datetime import datetime
 from typing import get_args
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics_core import GaugeHistogramMetricFamily
+from prometheus_client.registry import Collector
 from pydantic import BaseModel
 
 from stream_app import __version__
@@ -33,6 +35,7 @@ __all__ = [
     "DEFAULT_ALERT_RULES",
     "SEVERITIES",
     "EngineMetrics",
+    "GaugeHistogram",
     "create_metrics",
 ]
 
@@ -61,6 +64,30 @@ EVENT_LAG_BUCKETS = (
 BATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
+class GaugeHistogram(Collector):
+    """An OpenMetrics gauge histogram: the *current* distribution of a population (here, the
+    accounts' latest scores), which may shrink as well as grow. prometheus_client has the
+    family type but no settable metric for it; the Prometheus text format exposes it as
+    ``histogram`` buckets, so ``histogram_quantile`` works on it directly (never ``rate`` it).
+    """
+
+    def __init__(self, name: str, documentation: str, registry: CollectorRegistry) -> None:
+        self.name, self.documentation = name, documentation
+        self._buckets: list[tuple[str, float]] = [("+Inf", 0.0)]
+        self._sum = 0.0
+        registry.register(self)
+
+    def set(self, cumulative: Iterable[tuple[float, int]], total: int, sum_value: float) -> None:
+        self._buckets = [(f"{bound:g}", float(n)) for bound, n in cumulative]
+        self._buckets.append(("+Inf", float(total)))
+        self._sum = sum_value
+
+    def collect(self) -> Iterable[GaugeHistogramMetricFamily]:
+        yield GaugeHistogramMetricFamily(
+            self.name, self.documentation, buckets=self._buckets, gsum_value=self._sum
+        )
+
+
 @dataclass(frozen=True)
 class EngineMetrics:
     registry: CollectorRegistry
@@ -74,7 +101,7 @@ class EngineMetrics:
     consumer_lag: Gauge
     accounts: Gauge
     coverage: Gauge
-    score_distribution: Gauge
+    score_distribution: GaugeHistogram
     account_score: Gauge
     alerts: Counter
     alerts_firing: Gauge
@@ -106,9 +133,7 @@ class EngineMetrics:
         for band in (*get_args(Band), UNSCORED):
             self.accounts.labels(band).set(census.by_band.get(band, 0))
         self.coverage.set(census.coverage)
-        for bound, count in census.scores_at_most():
-            self.score_distribution.labels(f"{bound:g}").set(count)
-        self.score_distribution.labels("+Inf").set(census.scored)
+        self.score_distribution.set(census.scores_at_most(), census.scored, census.score_sum)
         # replaced whole: accounts that left the lowest N must not linger as stale series
         self.account_score.clear()
         for account_id, score in census.lowest:
@@ -202,10 +227,10 @@ def create_metrics(registry: CollectorRegistry | None = None) -> EngineMetrics:
         coverage=gauge(
             "coverage_ratio", "Share of the accounts owned by this worker that have a score."
         ),
-        score_distribution=gauge(
-            "accounts_by_score",
-            "Scored accounts owned by this worker whose latest score is <= le (cumulative).",
-            ["le"],
+        score_distribution=GaugeHistogram(
+            f"{PREFIX}_accounts_by_score",
+            "Scored accounts owned by this worker by latest score: bucket le counts scores <= le.",
+            registry,
         ),
         account_score=gauge(
             "account_score",

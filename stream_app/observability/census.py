@@ -32,6 +32,7 @@ class Census:
     by_band: dict[str, int] = field(default_factory=dict)  # band (or UNSCORED) -> accounts
     per_bucket: tuple[int, ...] = (0,) * len(SCORE_BUCKETS)  # scores in (prev bound, bound]
     lowest: tuple[tuple[str, float], ...] = ()  # (account_id, score), lowest first
+    score_sum: float = 0.0  # over scored accounts: with `scored`, the mean score
 
     @property
     def known(self) -> int:
@@ -60,6 +61,7 @@ def take_census(store: StateStore, lowest: int = 0) -> Census:
     by_band: dict[str, int] = {}
     per_bucket = [0] * len(SCORE_BUCKETS)
     scores: list[tuple[float, str]] = []
+    score_sum = 0.0
     for account_id in store.keys():  # noqa: SIM118 - a StateStore, not a dict: owned only
         state = store.get(account_id)
         if state is None:
@@ -69,6 +71,7 @@ def take_census(store: StateStore, lowest: int = 0) -> Census:
             continue
         by_band[state.last_band] = by_band.get(state.last_band, 0) + 1
         per_bucket[bisect_left(SCORE_BUCKETS, state.last_score)] += 1
+        score_sum += state.last_score
         if lowest:
             scores.append((state.last_score, account_id))
     riskiest = heapq.nsmallest(lowest, scores) if lowest else []
@@ -76,4 +79,5 @@ def take_census(store: StateStore, lowest: int = 0) -> Census:
         by_band=by_band,
         per_bucket=tuple(per_bucket),
         lowest=tuple((account_id, score) for score, account_id in riskiest),
+        score_sum=score_sum,
     )

@@ -52,7 +52,7 @@ def test_catalogue_follows_prometheus_naming():
         "healthscore_consumer_lag": "gauge",
         "healthscore_accounts": "gauge",
         "healthscore_coverage_ratio": "gauge",
-        "healthscore_accounts_by_score": "gauge",
+        "healthscore_accounts_by_score": "gaugehistogram",
         "healthscore_account_score": "gauge",
         "healthscore_alerts_firing": "gauge",
         "healthscore_event_lag_seconds": "histogram",
@@ -117,16 +117,19 @@ def test_population_gauges():
         by_band={"healthy": 3, "critical": 1, "unscored": 1},
         per_bucket=(1, 0, 0, 0, 0, 0, 0, 2, 0, 1),
         lowest=(("acme", 5.0), ("globex", 71.5)),
+        score_sum=5.0 + 71.5 + 72.0 + 100.0,
     )
     metrics.set_population(census)
     assert value(metrics, "healthscore_accounts", band="healthy") == 3
     assert value(metrics, "healthscore_accounts", band="unscored") == 1
     assert value(metrics, "healthscore_accounts", band="at_risk") == 0
     assert value(metrics, "healthscore_coverage_ratio") == 0.8
-    assert value(metrics, "healthscore_accounts_by_score", le="10") == 1
-    assert value(metrics, "healthscore_accounts_by_score", le="80") == 3
-    assert value(metrics, "healthscore_accounts_by_score", le="100") == 4
-    assert value(metrics, "healthscore_accounts_by_score", le="+Inf") == 4
+    assert value(metrics, "healthscore_accounts_by_score_bucket", le="10") == 1
+    assert value(metrics, "healthscore_accounts_by_score_bucket", le="80") == 3
+    assert value(metrics, "healthscore_accounts_by_score_bucket", le="100") == 4
+    assert value(metrics, "healthscore_accounts_by_score_bucket", le="+Inf") == 4
+    assert value(metrics, "healthscore_accounts_by_score_gcount") == 4
+    assert value(metrics, "healthscore_accounts_by_score_gsum") == 248.5
     assert value(metrics, "healthscore_account_score", account_id="acme") == 5.0
     metrics.set_population(Census(by_band={"healthy": 1}, lowest=(("initech", 80.0),)))
     assert series(metrics, "healthscore_account_score") == [{"account_id": "initech"}]

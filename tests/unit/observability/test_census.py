@@ -46,6 +46,7 @@ def test_score_buckets_are_cumulative_upper_bounds():
     assert cumulative[40.0] == 4
     assert cumulative[90.0] == 4
     assert cumulative[100.0] == 5
+    assert take_census(store).score_sum == 160.0
 
 
 def test_lowest_n_is_capped_and_sorted():
