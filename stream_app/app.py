@@ -6,6 +6,7 @@ import faust
 import redis.asyncio as redis
 
 from stream_app.clock import Clock, SystemClock
+from stream_app.kafka_auth import faust_credentials
 from stream_app.metrics import EngineMetrics, create_metrics
 from stream_app.observability.gauges import register_gauges
 from stream_app.scoring import ScoringConfig, load_scoring_config
@@ -35,6 +36,7 @@ class Engine:
         self.app = faust.App(
             settings.app_id,
             broker=settings.broker_url,
+            broker_credentials=faust_credentials(settings),
             store="memory://",
             autodiscover=False,
             datadir=str(settings.data_dir),
