@@ -2,11 +2,12 @@
 # Install what the local dev/test stack (deploy/local/stack.sh) needs.
 # Idempotent: re-running is cheap and changes nothing once everything is there.
 #
-# Usage: deploy/local/setup.sh [--check] [kafka] [redis] [prometheus]
-#   kafka       resolve the Kafka broker jars into .local/kafka/libs/ (needs Java 17+, Maven)
-#   redis       install Debian's redis-server (+ redis-cli) with apt-get (needs root)
-#   prometheus  install Debian's prometheus (+ promtool) for the observability tests (root)
-#   --check     install nothing; exit 0 if the selected components are ready, 1 if not
+# Usage: deploy/local/setup.sh [--check] [kafka] [redis] [prometheus] [node-checks]
+#   kafka        resolve the Kafka broker jars into .local/kafka/libs/ (needs Java 17+, Maven)
+#   redis        install Debian's redis-server (+ redis-cli) with apt-get (needs root)
+#   prometheus   install Debian's prometheus (+ promtool) for the observability tests (root)
+#   node-checks  npm ci the CRD schema validator of tests/deploy/node (Node.js from apt if none)
+#   --check      install nothing; exit 0 if the selected components are ready, 1 if not
 # With no component given, all are handled.
 set -euo pipefail
 
@@ -23,7 +24,7 @@ log() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 # ---------------------------------------------------------------- Java / Maven
@@ -162,30 +163,55 @@ apt_ready() {
 setup_redis() { apt_install redis-server redis-server redis-cli -- redis-server; }
 setup_prometheus() { apt_install prometheus prometheus promtool -- prometheus; }
 
+# ------------------------------------------------------------------ node checks
+
+NODE_CHECKS=$REPO_ROOT/tests/deploy/node
+NODE_STAMP=$NODE_CHECKS/node_modules/.healthstream-lock-sha256
+
+node_checks_ready() {
+    [[ -f $NODE_STAMP && $(cat "$NODE_STAMP") == "$(sha256sum "$NODE_CHECKS/package-lock.json" | cut -d' ' -f1)" ]]
+}
+
+setup_node_checks() {
+    if node_checks_ready; then
+        log "node checks already installed (lock unchanged)"
+        return 0
+    fi
+    apt_install Node.js node npm -- nodejs npm
+    log "installing the CRD schema validator with npm ci..."
+    npm ci --prefix "$NODE_CHECKS" --no-audit --no-fund --loglevel=error ||
+        die "npm ci in ${NODE_CHECKS#"$REPO_ROOT"/} failed"
+    sha256sum "$NODE_CHECKS/package-lock.json" | cut -d' ' -f1 >"$NODE_STAMP"
+    log "node checks installed"
+}
+
 # ------------------------------------------------------------------------- main
 
 main() {
-    local check=0 want_kafka=0 want_redis=0 want_prometheus=0 arg
+    local check=0 want_kafka=0 want_redis=0 want_prometheus=0 want_node=0 arg
     for arg in "$@"; do
         case $arg in
             --check) check=1 ;;
             kafka) want_kafka=1 ;;
             redis) want_redis=1 ;;
             prometheus) want_prometheus=1 ;;
+            node-checks) want_node=1 ;;
             -h | --help) usage; exit 0 ;;
             *) usage >&2; die "unknown argument: $arg" ;;
         esac
     done
-    if ((!want_kafka && !want_redis && !want_prometheus)); then
+    if ((!want_kafka && !want_redis && !want_prometheus && !want_node)); then
         want_kafka=1
         want_redis=1
         want_prometheus=1
+        want_node=1
     fi
 
     if ((check)); then
         if ((want_kafka)) && ! kafka_ready; then exit 1; fi
         if ((want_redis)) && ! apt_ready redis-server redis-cli; then exit 1; fi
         if ((want_prometheus)) && ! apt_ready prometheus promtool; then exit 1; fi
+        if ((want_node)) && ! node_checks_ready; then exit 1; fi
         exit 0
     fi
 
@@ -193,6 +219,7 @@ main() {
     if ((want_kafka)); then setup_kafka; fi
     if ((want_redis)); then setup_redis; fi
     if ((want_prometheus)); then setup_prometheus; fi
+    if ((want_node)); then setup_node_checks; fi
     log "done"
 }
 

@@ -44,3 +44,31 @@ def load_yaml_documents(path: Path) -> list[Any]:
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text())
+
+
+def settings_fields(env: dict[str, str]) -> set[str]:
+    """The Settings fields that ``HS_*`` variables in ``env`` set; fails on a name that no
+    field has (pydantic-settings would silently ignore a typo)."""
+    from stream_app.settings import Settings
+
+    fields = set()
+    for name in env:
+        assert name.startswith("HS_"), name
+        field, _, nested = name[3:].lower().partition("__")
+        assert field in Settings.model_fields, f"{name} is not a setting"
+        if nested:
+            model = Settings.model_fields[field].annotation
+            assert nested in model.model_fields, f"{name} is not a setting"  # type: ignore[union-attr]
+        fields.add(field)
+    return fields
+
+
+def image_env() -> dict[str, str]:
+    """The ENV of the Dockerfile (set in the runtime stage), read with buildkit's parser."""
+    import dockerfile
+
+    env: dict[str, str] = {}
+    for command in dockerfile.parse_file(str(ROOT / "Dockerfile")):
+        if command.cmd == "ENV":
+            env |= dict(zip(command.value[::2], command.value[1::2], strict=True))
+    return env
