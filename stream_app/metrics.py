@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import get_args
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 from prometheus_client.metrics_core import GaugeHistogramMetricFamily
 from prometheus_client.registry import Collector
 from pydantic import BaseModel
@@ -40,6 +46,11 @@ __all__ = [
 ]
 
 PREFIX = "healthscore"
+
+# The text format would add a `*_created` gauge next to every counter and histogram, doubling
+# their series for a timestamp nothing here reads (rate() copes with restarts on its own).
+# Process-wide on purpose: a worker is one process with one registry.
+disable_created_metrics()
 
 SEVERITIES: tuple[str, ...] = get_args(RiskAlert.model_fields["severity"].annotation)
 ALERT_STATUSES: tuple[str, ...] = get_args(RiskAlert.model_fields["status"].annotation)

@@ -165,3 +165,16 @@ def test_count_feeds_events_and_dlq():
         value(metrics, "healthscore_events_total", topic="cs.product-usage.v1", outcome="invalid")
         == 1
     )
+
+
+def test_cardinality_does_not_grow_with_accounts():
+    """The series a worker exports at start-up with the four input topics (no lag yet, lowest-N
+    off): a fixed number, whatever the account count. Changing it deserves a look at the
+    cardinality table in docs/operations.md."""
+    metrics = create_metrics(CollectorRegistry())
+    metrics.prime(["usage", "tickets", "surveys", "accounts"])
+    assert len(samples(metrics)) == 154
+    assert not any(name.endswith("_created") for name, _ in samples(metrics))
+    census = Census(by_band={"healthy": 100_000}, per_bucket=(0,) * 9 + (100_000,))
+    metrics.set_population(census)
+    assert len(samples(metrics)) == 154
