@@ -28,9 +28,13 @@ def register_gauges(
     lowest = settings.metrics_lowest_accounts
 
     async def refresh() -> None:
-        # No await between reading the table and setting the gauges: a scrape (same event
-        # loop) never sees a half-updated census.
-        metrics.set_population(take_census(store, lowest))
-        metrics.set_consumer_lag(await read_consumer_lag(app.consumer, lag_topics))
+        # Metrics must never take the worker down: a failed refresh leaves the last values.
+        try:
+            # No await between reading the table and setting the gauges: a scrape (same event
+            # loop) never sees a half-updated census.
+            metrics.set_population(take_census(store, lowest))
+            metrics.set_consumer_lag(await read_consumer_lag(app.consumer, lag_topics))
+        except Exception:
+            log.exception("refreshing the census and consumer-lag gauges failed")
 
     app.timer(settings.census_interval.total_seconds(), name="census")(refresh)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.fixtures import (
     ROOT,
@@ -159,3 +160,50 @@ def test_every_dashboard_panel_query_returns_data(observed, deployment):
     assert deployment.topics.usage in {s["metric"]["topic"] for s in lag}
     assert {s["metric"]["partition"] for s in lag} <= {"0", "1", "2"}
     assert len(prometheus.query("healthscore_account_score")) == 5
+
+
+def series(worker: Worker, name: str) -> list[dict[str, str]]:
+    status, body = worker.get("/metrics")
+    if status != 200:
+        return []
+    return [
+        sample.labels
+        for family in text_string_to_metric_families(body.decode())
+        for sample in family.samples
+        if sample.name == name
+    ]
+
+
+def test_two_workers_split_partitions_and_count_each_account_once(deployment, start_worker):
+    """Each worker serves only its own registry: the census counts an account only on the
+    worker that owns its partition as an active, and consumer lag is reported only by the owner
+    of each partition, so sums over workers are right."""
+    accounts = 30
+    deployment.extra_env |= {"HS_CENSUS_INTERVAL": "PT1S"}
+    first, second = start_worker(), start_worker()
+    demo = ("--accounts", str(accounts), "--rate", "200", "--count", "600")
+    subprocess.run(
+        [sys.executable, "-m", "stream_app", "produce-demo", *demo],
+        cwd=ROOT,
+        env=deployment.env(first.port),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    usage = deployment.topics.usage
+
+    def settled() -> bool:
+        owned = [
+            {s["partition"] for s in series(w, "healthscore_consumer_lag") if s["topic"] == usage}
+            for w in (first, second)
+        ]
+        known = sum(w.metric("healthscore_accounts") for w in (first, second))
+        return (
+            all(owned)
+            and not owned[0] & owned[1]
+            and owned[0] | owned[1] == {"0", "1", "2"}
+            and known == accounts
+        )
+
+    wait_for(settled, 120, "both workers owning disjoint partitions and 30 accounts in total")
+    assert first.metric("healthscore_accounts") > 0 and second.metric("healthscore_accounts") > 0
