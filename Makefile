@@ -14,10 +14,10 @@ export HS_REDIS_URL ?= $(REDIS_URL)
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup stack-up stack-down run test test-unit lint schemas clean
+.PHONY: help setup stack-up stack-down run test test-unit check-deploy lint schemas clean
 
 help: ## show this help
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 required, found " + sys.version' 
@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-setup: $(VENV)/.installed ## venv + Python deps, Kafka jars (Maven Central), redis-server (apt)
+setup: $(VENV)/.installed ## venv + Python deps, Kafka jars (Maven), redis-server, prometheus (apt), CRD validator (npm)
 	deploy/local/setup.sh
 
 stack-up: setup ## start the local Kafka (KRaft) broker and Redis; idempotent
@@ -44,6 +44,9 @@ test: stack-up ## the whole suite: unit, integration and fault tests on the real
 test-unit: setup ## unit tests only (no broker needed)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
+check-deploy: setup ## validate Dockerfile, compose, k8s, Prometheus rules and dashboard (no broker needed)
+	$(PY) -m pytest tests/deploy $(PYTEST_ARGS)
+
 lint: setup ## ruff over the code and tests
 	$(PY) -m ruff check stream_app tests
 
@@ -51,4 +54,4 @@ schemas: setup ## regenerate schemas/*.schema.json from the pydantic models
 	$(PY) -m stream_app schemas export --dir schemas
 
 clean: ## remove the venv and caches (keeps Kafka/Redis data; see deploy/local/stack.sh reset)
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis tests/deploy/node/node_modules

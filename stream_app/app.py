@@ -6,7 +6,9 @@ import faust
 import redis.asyncio as redis
 
 from stream_app.clock import Clock, SystemClock
+from stream_app.kafka_auth import faust_credentials
 from stream_app.metrics import EngineMetrics, create_metrics
+from stream_app.observability.gauges import register_gauges
 from stream_app.scoring import ScoringConfig, load_scoring_config
 from stream_app.serving.accounts_api import register_account_views
 from stream_app.serving.http import register_views
@@ -49,6 +51,7 @@ class Engine:
         self.app = faust.App(
             settings.app_id,
             broker=settings.broker_url,
+            broker_credentials=faust_credentials(settings),
             store="memory://",
             autodiscover=False,
             datadir=str(settings.data_dir),
@@ -62,7 +65,7 @@ class Engine:
             producer_max_request_size=4 * settings.max_message_bytes,
             consumer_max_fetch_size=8 * settings.max_message_bytes,
         )
-        metrics.prime(list(settings.topics.inputs()))
+        metrics.prime(list(settings.topics.inputs()), self.scoring.alert_rules)
         self.redis = redis.from_url(settings.redis_url.get_secret_value())
         self.score_store = ScoreStore(
             self.redis, prefix=settings.redis_prefix, on_error=metrics.redis_errors.inc
@@ -75,6 +78,15 @@ class Engine:
             metrics,
             clock,
             self.score_store,
+        )
+        register_gauges(
+            self.app,
+            self.agents.core.store,
+            self.agents.alert_store,
+            self.scoring.alert_rules,
+            metrics,
+            settings,
+            lag_topics=[*self.agents.inputs.topics, *self.agents.rekeyed.topics],
         )
         register_views(self.app, metrics)
         register_account_views(self.app, self.score_store)

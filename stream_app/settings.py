@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "TopicNames"]
@@ -53,6 +54,14 @@ class Settings(BaseSettings):
 
     app_id: str = "healthstream"
     kafka_bootstrap: str = "localhost:9092"
+    # Kafka security (stream_app/kafka_auth.py): TLS and/or SASL, as brokers in production use.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None  # None: the system trust store
+    kafka_ssl_certfile: Path | None = None  # client certificate, for mutual TLS
+    kafka_ssl_keyfile: Path | None = None
     redis_url: SecretStr = SecretStr("redis://localhost:6379/0")
     redis_prefix: str = Field(default="hs:", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     topics: TopicNames = TopicNames()
@@ -79,6 +88,18 @@ class Settings(BaseSettings):
     idle_advance_after: timedelta | None = timedelta(minutes=5)
     redis_flush_interval: timedelta = timedelta(milliseconds=200)
 
+    census_interval: timedelta = Field(
+        default=timedelta(seconds=15),
+        description="How often the account-population and consumer-lag gauges are refreshed.",
+    )
+    metrics_lowest_accounts: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Export healthscore_account_score for this many lowest-scored accounts per "
+        "worker (0: off). Each is one series labelled with an account id.",
+    )
+
     @field_validator("kafka_bootstrap")
     @classmethod
     def _host_port(cls, value: str) -> str:
@@ -87,6 +108,18 @@ class Settings(BaseSettings):
             if not sep or not host or not port.isdigit():
                 raise ValueError(f"expected host:port[,host:port...], got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _kafka_security(self) -> Self:
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(
+                f"HS_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "HS_KAFKA_SASL_USERNAME and HS_KAFKA_SASL_PASSWORD"
+            )
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError("HS_KAFKA_SSL_CERTFILE and HS_KAFKA_SSL_KEYFILE go together")
+        return self
 
     @cached_property
     def broker_url(self) -> str:

@@ -2,11 +2,13 @@
 # Install what the local dev/test stack (deploy/local/stack.sh) needs.
 # Idempotent: re-running is cheap and changes nothing once everything is there.
 #
-# Usage: deploy/local/setup.sh [--check] [kafka] [redis]
-#   kafka    resolve the Kafka broker jars into .local/kafka/libs/ (needs Java 17+, Maven)
-#   redis    install Debian's redis-server (+ redis-cli) with apt-get (needs root)
-#   --check  install nothing; exit 0 if the selected components are ready, 1 if not
-# With no component given, both are handled.
+# Usage: deploy/local/setup.sh [--check] [kafka] [redis] [prometheus] [node-checks]
+#   kafka        resolve the Kafka broker jars into .local/kafka/libs/ (needs Java 17+, Maven)
+#   redis        install Debian's redis-server (+ redis-cli) with apt-get (needs root)
+#   prometheus   install Debian's prometheus (+ promtool) for the observability tests (root)
+#   node-checks  npm ci the CRD schema validator of tests/deploy/node (Node.js from apt if none)
+#   --check      install nothing; exit 0 if the selected components are ready, 1 if not
+# With no component given, all are handled.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -22,7 +24,7 @@ log() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 # ---------------------------------------------------------------- Java / Maven
@@ -100,29 +102,31 @@ setup_kafka() {
     log "Kafka jars ready: $(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars in ${KAFKA_LIBS#"$REPO_ROOT"/}"
 }
 
-# ------------------------------------------------------------------------ Redis
+# ------------------------------------------------------------------- apt packages
 
-redis_ready() {
-    command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1
-}
-
-apt_install_redis() {
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server
-}
-
-setup_redis() {
-    if redis_ready; then
-        log "redis-server already installed ($(command -v redis-server))"
+# apt_install WHAT COMMAND... -- PACKAGE...: install Debian packages unless every COMMAND is on
+# PATH already. Runs `apt-get update` only when the first attempt fails (stale or empty lists).
+apt_install() {
+    local what=$1 cmd missing=0
+    shift
+    local commands=()
+    while [[ $1 != -- ]]; do commands+=("$1"); shift; done
+    shift
+    for cmd in "${commands[@]}"; do
+        command -v "$cmd" >/dev/null 2>&1 || missing=1
+    done
+    if ((!missing)); then
+        log "$what already installed ($(command -v "${commands[0]}"))"
         return 0
     fi
     if ((EUID != 0)); then
-        die "redis-server is not installed and this is not root: run 'sudo apt-get install -y redis-server' (or 'sudo $0 redis')"
+        die "$what is not installed and this is not root: run 'sudo apt-get install -y $*' (or 'sudo $0')"
     fi
     command -v apt-get >/dev/null 2>&1 ||
-        die "redis-server is not installed and apt-get is unavailable: install Redis 6+ so that redis-server and redis-cli are on PATH"
+        die "$what is not installed and apt-get is unavailable: put ${commands[*]} on PATH"
 
-    # stack.sh runs its own redis-server; keep the package's service from
-    # starting on 6379 during the install (only if no policy is in place yet).
+    # stack.sh and the tests run their own servers; keep the packages' services from starting
+    # during the install (only if no policy is in place yet).
     local policy=/usr/sbin/policy-rc.d added_policy=0
     if [[ ! -e $policy ]]; then
         printf '#!/bin/sh\nexit 101\n' >"$policy"
@@ -132,47 +136,90 @@ setup_redis() {
         trap "rm -f -- '$policy'" EXIT
     fi
 
-    log "installing redis-server with apt-get..."
-    if ! apt_install_redis; then
+    log "installing $* with apt-get..."
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"; then
         log "install failed; running apt-get update and retrying..."
         apt-get update || die "apt-get update failed"
-        apt_install_redis || die "apt-get install redis-server failed"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" ||
+            die "apt-get install $* failed"
     fi
     if ((added_policy)); then
         rm -f -- "$policy"
         trap - EXIT
     fi
-    redis_ready || die "redis-server installed but redis-server/redis-cli not on PATH"
-    log "redis-server installed: $(redis-server --version | head -n 1)"
+    for cmd in "${commands[@]}"; do
+        command -v "$cmd" >/dev/null 2>&1 || die "$* installed but $cmd is not on PATH"
+    done
+    log "$what installed"
+}
+
+apt_ready() {
+    local cmd
+    for cmd in "$@"; do command -v "$cmd" >/dev/null 2>&1 || return 1; done
+}
+
+# Redis for the local stack; Prometheus (and promtool) for the tests that lint /metrics,
+# check and unit-test the alert rules and evaluate the dashboard against a real server.
+setup_redis() { apt_install redis-server redis-server redis-cli -- redis-server; }
+setup_prometheus() { apt_install prometheus prometheus promtool -- prometheus; }
+
+# ------------------------------------------------------------------ node checks
+
+NODE_CHECKS=$REPO_ROOT/tests/deploy/node
+NODE_STAMP=$NODE_CHECKS/node_modules/.healthstream-lock-sha256
+
+node_checks_ready() {
+    [[ -f $NODE_STAMP && $(cat "$NODE_STAMP") == "$(sha256sum "$NODE_CHECKS/package-lock.json" | cut -d' ' -f1)" ]]
+}
+
+setup_node_checks() {
+    if node_checks_ready; then
+        log "node checks already installed (lock unchanged)"
+        return 0
+    fi
+    apt_install Node.js node npm -- nodejs npm
+    log "installing the CRD schema validator with npm ci..."
+    npm ci --prefix "$NODE_CHECKS" --no-audit --no-fund --loglevel=error ||
+        die "npm ci in ${NODE_CHECKS#"$REPO_ROOT"/} failed"
+    sha256sum "$NODE_CHECKS/package-lock.json" | cut -d' ' -f1 >"$NODE_STAMP"
+    log "node checks installed"
 }
 
 # ------------------------------------------------------------------------- main
 
 main() {
-    local check=0 want_kafka=0 want_redis=0 arg
+    local check=0 want_kafka=0 want_redis=0 want_prometheus=0 want_node=0 arg
     for arg in "$@"; do
         case $arg in
             --check) check=1 ;;
             kafka) want_kafka=1 ;;
             redis) want_redis=1 ;;
+            prometheus) want_prometheus=1 ;;
+            node-checks) want_node=1 ;;
             -h | --help) usage; exit 0 ;;
             *) usage >&2; die "unknown argument: $arg" ;;
         esac
     done
-    if ((!want_kafka && !want_redis)); then
+    if ((!want_kafka && !want_redis && !want_prometheus && !want_node)); then
         want_kafka=1
         want_redis=1
+        want_prometheus=1
+        want_node=1
     fi
 
     if ((check)); then
         if ((want_kafka)) && ! kafka_ready; then exit 1; fi
-        if ((want_redis)) && ! redis_ready; then exit 1; fi
+        if ((want_redis)) && ! apt_ready redis-server redis-cli; then exit 1; fi
+        if ((want_prometheus)) && ! apt_ready prometheus promtool; then exit 1; fi
+        if ((want_node)) && ! node_checks_ready; then exit 1; fi
         exit 0
     fi
 
     mkdir -p -- "$REPO_ROOT/.local/kafka"
     if ((want_kafka)); then setup_kafka; fi
     if ((want_redis)); then setup_redis; fi
+    if ((want_prometheus)); then setup_prometheus; fi
+    if ((want_node)); then setup_node_checks; fi
     log "done"
 }
 

@@ -33,6 +33,8 @@ def dedup_key(account_id: str, rule: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AlertState:
+    account_id: str
+    rule: str
     alert_id: str
     status: Literal["firing", "resolved"]
     severity: Severity
@@ -41,13 +43,23 @@ class AlertState:
 
     @classmethod
     def of(cls, alert: RiskAlert) -> AlertState:
-        return cls(alert.alert_id, alert.status, alert.severity, alert.started_at, alert.updated_at)
+        return cls(
+            alert.account_id,
+            alert.rule,
+            alert.alert_id,
+            alert.status,
+            alert.severity,
+            alert.started_at,
+            alert.updated_at,
+        )
 
     @classmethod
     def from_json(cls, raw: bytes) -> AlertState:
         """The state a published record implies, reading only the fields it needs."""
         data = orjson.loads(raw)
         return cls(
+            data["account_id"],
+            data["rule"],
             data["alert_id"],
             data["status"],
             data["severity"],

@@ -19,6 +19,7 @@ from stream_app.alerts.verdict import Condition, Metric, Severity, Verdict
 __all__ = [
     "BAND_CRITICAL",
     "DETRACTOR_RESPONSE",
+    "OTHER_ALERT_RULES",
     "SCORE_DROP",
     "URGENT_TICKET_BURST",
     "SurveyFact",
@@ -32,6 +33,7 @@ BAND_CRITICAL = "band_critical"
 SCORE_DROP = "score_drop"
 URGENT_TICKET_BURST = "urgent_ticket_burst"
 DETRACTOR_RESPONSE = "detractor_response"
+OTHER_ALERT_RULES = (BAND_CRITICAL, SCORE_DROP, URGENT_TICKET_BURST, DETRACTOR_RESPONSE)
 DAY = 86_400.0
 
 

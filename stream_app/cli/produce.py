@@ -13,6 +13,7 @@ from stream_app.clock import Clock
 from stream_app.demo.generator import DemoGenerator, DemoRecord
 from stream_app.envelope import Envelope, read_envelopes
 from stream_app.errors import InputFileError
+from stream_app.kafka_auth import kafka_python_options
 from stream_app.settings import Settings
 
 __all__ = ["produce_demo", "replay"]
@@ -25,6 +26,7 @@ def _producer(settings: Settings) -> KafkaProducer:
         acks="all",
         linger_ms=20,
         max_request_size=4 * settings.max_message_bytes,
+        **kafka_python_options(settings),
     )
 
 

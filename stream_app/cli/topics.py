@@ -9,6 +9,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from stream_app.errors import ConfigurationError
+from stream_app.kafka_auth import kafka_python_options
 from stream_app.settings import Settings
 
 __all__ = ["TopicSpec", "create_topics", "topic_specs"]
@@ -47,7 +48,9 @@ def create_topics(settings: Settings, partitions: int | None = None) -> list[str
     """
     specs = topic_specs(settings, partitions)
     admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, client_id="healthstream-admin"
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id="healthstream-admin",
+        **kafka_python_options(settings),
     )
     try:
         existing = {

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from stream_app.alerts.config import AlertParams
+from stream_app.alerts.rules import OTHER_ALERT_RULES
 from stream_app.errors import ConfigurationError
 
 __all__ = [
@@ -250,6 +251,11 @@ class ScoringConfig(ModelParams):
         if len(self.north_star_metrics) == 1:
             return {self.north_star_metrics[0].name: "nsm_decline"}
         return {nsm.name: f"nsm_decline:{nsm.name}" for nsm in self.north_star_metrics}
+
+    @property
+    def alert_rules(self) -> list[str]:
+        """Every alert rule id this model can publish (a closed set: metric label values)."""
+        return [*self.nsm_rules.values(), *OTHER_ALERT_RULES]
 
     @model_validator(mode="before")
     @classmethod

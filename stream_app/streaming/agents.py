@@ -72,6 +72,7 @@ class EngineAgents:
             ALERT_CODEC,
             changelog_topic=settings.topics.risk_alerts,
         )
+        self.alert_store = TableAlertStore(app, self.alert_table, self.partitioner)
         ingestor = Ingestor(
             Decoder(
                 max_message_bytes=settings.max_message_bytes,
@@ -87,7 +88,7 @@ class EngineAgents:
             scoring,
             spec,
             TableStateStore(app, self.table, self.partitioner),
-            TableAlertStore(self.alert_table, self.partitioner),
+            self.alert_store,
             clock,
             due_budget=settings.due_budget,
             lane_of=self.partitioner.partition_of,
@@ -95,7 +96,7 @@ class EngineAgents:
         self._last_event = clock.now()
         app.agent(self.inputs, name="ingest")(self._consume_inputs)
         app.agent(self.rekeyed, name="ingest-rekeyed")(self._consume_rekeyed)
-        app.timer(settings.tick_interval.total_seconds(), name="score-tick")(self._tick)
+        app.timer(settings.tick_interval.total_seconds(), name="score-tick")(self._timed_tick)
         app.task(self._serve_redis)
 
     # ------------------------------------------------------------------ consuming
@@ -160,6 +161,7 @@ class EngineAgents:
             return
         self._last_event = self.clock.now()
         self.metrics.count(record.topic, result.outcome)
+        self.metrics.observe_event_lag(result.record, self.clock.now())
 
     async def _reject(self, topic: str, dead_letter: DeadLetter) -> None:
         self.metrics.count(topic, Outcome.INVALID, dead_letter.error_class)
@@ -170,6 +172,10 @@ class EngineAgents:
 
     # ------------------------------------------------------------------ publishing
 
+    async def _timed_tick(self) -> None:
+        with self.metrics.batch_duration.time():
+            await self._tick()
+
     async def _tick(self) -> None:
         if self.app.rebalancing:
             return  # tables are recovering: alert states not yet read back could fire twice
@@ -179,6 +185,8 @@ class EngineAgents:
             # No input for a while: let event time follow the wall clock so silent accounts age.
             self.core.advance_watermark((now - self.settings.grace).timestamp())
         published = self.core.tick()
+        for alert in published.alerts:  # already published by the alert table's write
+            self.metrics.alert_published(alert.rule, alert.severity, alert.status)
         for score in published.scores:
             await self.health_scores.send(
                 key=score.account_id.encode(), value=score.model_dump_json().encode()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import faust
 
 from stream_app.alerts import AlertState
@@ -53,7 +55,10 @@ class TableAlertStore:
     account's partition, so an account's alerts stay in order.
     """
 
-    def __init__(self, table: faust.Table, partitioner: AccountPartitioner) -> None:
+    def __init__(
+        self, app: faust.App, table: faust.Table, partitioner: AccountPartitioner
+    ) -> None:
+        self.app = app
         self.table = table
         self.partitioner = partitioner
 
@@ -64,4 +69,13 @@ class TableAlertStore:
         self.table.data[alert.dedup_key] = AlertState.of(alert)
         self.table.send_changelog(
             self.partitioner.partition_of(account_id), alert.dedup_key, alert
+        )
+
+    def firing_counts(self) -> Counter[tuple[str, str]]:
+        """Firing alerts by (rule, severity) on the partitions this worker owns."""
+        active = {tp.partition for tp in self.app.assignor.assigned_actives()}
+        return Counter(
+            (state.rule, state.severity)
+            for state in self.table.data.values()
+            if state.firing and self.partitioner.partition_of(state.account_id) in active
         )

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -52,6 +53,7 @@ class Deployment:
     tmp: Path
     partitions: int = 3
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    extra_env: dict[str, str] = field(default_factory=dict)  # more HS_* settings for workers
 
     @property
     def redis_prefix(self) -> str:
@@ -76,7 +78,7 @@ class Deployment:
             "HS_REDIS_PREFIX": self.redis_prefix,
         }
         env |= {f"HS_TOPICS__{k.upper()}": v for k, v in self.topics.model_dump().items()}
-        return env
+        return env | self.extra_env
 
     def settings(self) -> Settings:
         return Settings(
@@ -180,3 +182,69 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 60) -
     finally:
         consumer.close()
     return records
+
+
+class Prometheus:
+    """A real Prometheus server (Debian's package) on a free port with a throw-away data dir.
+
+    Runs under ``timeout`` so it stops by itself even if the test process dies first.
+    """
+
+    MAX_LIFETIME_S = 600
+
+    def __init__(self, config: dict[str, Any], tmp: Path) -> None:
+        self.port = free_port()
+        config_path = tmp / "prometheus.yml"
+        config_path.write_text(orjson.dumps(config).decode())  # JSON is YAML
+        self.log_path = tmp / "prometheus.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                "timeout",
+                str(self.MAX_LIFETIME_S),
+                "prometheus",
+                f"--config.file={config_path}",
+                f"--storage.tsdb.path={tmp / 'prometheus-data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--log.level=warn",
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def api(self, path: str, **params: str) -> Any:
+        url = f"http://127.0.0.1:{self.port}/api/v1/{path}?{urllib.parse.urlencode(params)}"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = orjson.loads(response.read())
+        assert body["status"] == "success", body
+        return body["data"]
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        """Instant query at now: the result vector (or [] for anything else)."""
+        data = self.api("query", query=expr)
+        return data["result"] if data["resultType"] == "vector" else []
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        def ready() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"prometheus exited:\n{self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.port}/-/ready", timeout=2
+                ) as response:
+                    return response.status == 200
+            except OSError:
+                return False
+
+        wait_for(ready, timeout, "prometheus /-/ready")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self._log.close()

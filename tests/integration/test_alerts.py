@@ -123,11 +123,16 @@ def assert_one_incident(alerts: list[tuple]) -> None:
 
 def test_a_decline_fires_once_and_resolves_once(deployment, start_worker):
     events = event_log()
-    start_worker()
+    worker = start_worker()
     produce(deployment, events)
     alerts = nsm_alerts(wait_for_resolution(deployment))
 
     assert_one_incident(alerts)
+    counted = {
+        status: worker.metric("healthscore_alerts_total", rule="nsm_decline", status=status)
+        for status in ("firing", "resolved")
+    }
+    assert counted == {"firing": len(alerts) - 1, "resolved": 1}
     first = orjson.loads(alerts[0][6])
     assert first["name"] == "weekly_active_users" and first["change_pct"] <= -60
     assert alerts[0][3] == "critical"
