@@ -14,7 +14,7 @@ export HS_REDIS_URL ?= $(REDIS_URL)
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup stack-up stack-down run test test-unit check-deploy lint schemas clean
+.PHONY: alert-quality help setup stack-up stack-down run test test-unit check-deploy lint schemas clean
 
 help: ## show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -49,6 +49,17 @@ check-deploy: setup ## validate Dockerfile, compose, k8s, Prometheus rules and d
 
 lint: setup ## ruff over the code and tests
 	$(PY) -m ruff check stream_app tests
+
+QUALITY_ACCOUNTS ?= 2000
+QUALITY_DAYS ?= 70
+QUALITY_SEED ?= 23
+QUALITY_DIR := .local/quality
+alert-quality: $(VENV)/.installed ## NSM alert recall, false alerts, delay on a seeded cohort (no broker)
+	mkdir -p $(QUALITY_DIR)
+	$(PY) -m stream_app cohort $(QUALITY_DIR)/cohort.jsonl --accounts $(QUALITY_ACCOUNTS) \
+		--days $(QUALITY_DAYS) --seed $(QUALITY_SEED) --truth $(QUALITY_DIR)/truth.json
+	$(PY) -m stream_app backtest $(QUALITY_DIR)/cohort.jsonl --output $(QUALITY_DIR)/out.jsonl
+	$(PY) -m stream_app alert-quality $(QUALITY_DIR)/out.jsonl --truth $(QUALITY_DIR)/truth.json
 
 schemas: setup ## regenerate schemas/*.schema.json from the pydantic models
 	$(PY) -m stream_app schemas export --dir schemas

@@ -41,6 +41,7 @@ class NsmHistory:
 
     name: str
     step_days: int
+    unit: str  # what the values count, for people: "active user-days", "events", ...
     current: tuple[float, ...]
     baselines: tuple[tuple[float, ...], ...]
 
@@ -153,8 +154,8 @@ def _verdict(
     else:
         title = f"{label} down {round(100 * test.drop)}% over {span}"
     summary = (
-        f"{label}: {test.current:g} over {span} against a median of {test.baseline:g} for the "
-        f"same days of the previous {weeks} weeks"
+        f"{label}: {test.current:g} {history.unit} over {span}, against {test.baseline:g} for "
+        f"the same days in the previous {weeks} weeks (each day's median)"
     )
     if condition is not Condition.CLEAR:
         summary += f" (p = {test.p_value:.1g} that this is ordinary variation)"

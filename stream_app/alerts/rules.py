@@ -100,8 +100,8 @@ def score_drop(
 def urgent_ticket_burst(
     urgent_opened_at: Iterable[float], open_urgent: int, now: float, params: UrgentBurstParams
 ) -> Verdict:
-    """Fires on ``min_tickets`` urgent tickets opened within ``window_hours``; resolves once
-    none of the account's urgent tickets is open any more."""
+    """Fires on ``min_tickets`` urgent tickets opened within ``window_hours`` while any is
+    still open; resolves once none of the account's urgent tickets is open any more."""
     since = now - params.window_hours * 3600
     recent = sum(1 for at in urgent_opened_at if since <= at <= now)
     window = f"PT{params.window_hours:g}H"
@@ -113,19 +113,21 @@ def urgent_ticket_burst(
         window=window,
     )
     summary = f"{recent} urgent tickets opened in {params.window_hours:g} h, {open_urgent} open"
+    if open_urgent == 0:
+        return Verdict(
+            URGENT_TICKET_BURST, Condition.CLEAR, metric, "no urgent tickets open", summary
+        )
     if recent >= params.min_tickets:
         severity: Severity = "critical" if recent >= params.critical_tickets else "warning"
         title = f"{recent} urgent tickets in {params.window_hours:g} hours"
         return Verdict(URGENT_TICKET_BURST, Condition.FIRING, metric, title, summary, severity)
-    if open_urgent > 0:
-        return Verdict(
-            URGENT_TICKET_BURST,
-            Condition.HOLDING,
-            metric,
-            f"{open_urgent} urgent tickets still open",
-            summary,
-        )
-    return Verdict(URGENT_TICKET_BURST, Condition.CLEAR, metric, "no urgent tickets open", summary)
+    return Verdict(
+        URGENT_TICKET_BURST,
+        Condition.HOLDING,
+        metric,
+        f"{open_urgent} urgent tickets still open",
+        summary,
+    )
 
 
 def detractor_response(

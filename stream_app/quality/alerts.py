@@ -31,6 +31,7 @@ class AlertQuality:
     detected: int = 0
     delays_days: list[float] = field(default_factory=list)
     recall_by_size: dict[str, tuple[int, int]] = field(default_factory=dict)
+    delays_by_size: dict[str, list[float]] = field(default_factory=dict)
     false_alerts: Counter[str] = field(default_factory=Counter)
     account_weeks: Counter[str] = field(default_factory=Counter)
     incidents_by_rule: Counter[str] = field(default_factory=Counter)
@@ -57,6 +58,10 @@ class AlertQuality:
             + (f"p90 {_quantile(self.delays_days, 0.9):.2f}" if self.delays_days else "n/a"),
             "recall by account size: "
             + ", ".join(f"{k} {d}/{n}" for k, (d, n) in self.recall_by_size.items()),
+            "median delay by account size (days): "
+            + ", ".join(
+                f"{k} {statistics.median(v):.2f}" for k, v in self.delays_by_size.items() if v
+            ),
             "false NSM alerts per 1,000 account-weeks: "
             + ", ".join(
                 f"{name} {self.false_per_1000_weeks([name]):.2f} "
@@ -110,7 +115,9 @@ def measure_alert_quality(
         if hits:
             quality.detected += 1
             detected_by_size[size] += 1
-            quality.delays_days.append((min(hits) - onset).total_seconds() / 86_400)
+            delay = (min(hits) - onset).total_seconds() / 86_400
+            quality.delays_days.append(delay)
+            quality.delays_by_size.setdefault(size, []).append(delay)
     quality.recall_by_size = {
         label: (detected_by_size[label], declines_by_size[label])
         for _, _, label in SIZE_BUCKETS

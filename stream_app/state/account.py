@@ -28,6 +28,7 @@ OPEN_ACTIONS = {"opened": True, "reopened": True, "escalated": True, "updated": 
 CLOSED_ACTIONS = {"resolved", "closed"}
 SCORE_HISTORY_DAYS = 8
 MAX_UNJUDGED_DAYS = 35
+NSM_UNITS = {"distinct_users": "active user-days", "count": "events", "sum": "units"}
 
 
 def day_of(timestamp: float) -> int:
@@ -364,7 +365,9 @@ class AccountState:
                 if end - steps * step + 1 <= first_day:
                     break
                 baselines.append(window_ending(end))
-        return NsmHistory(nsm.name, step, window_ending(last), tuple(baselines))
+        return NsmHistory(
+            nsm.name, step, NSM_UNITS[nsm.measure], window_ending(last), tuple(baselines)
+        )
 
     def urgent_opened_at(self) -> list[float]:
         return [t.opened_at for t in self.tickets.values() if t.priority == "urgent"]

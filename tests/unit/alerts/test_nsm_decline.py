@@ -15,7 +15,9 @@ WEEK = (100.0, 105.0, 104.0, 98.0, 90.0, 30.0, 25.0)  # weekdays busy, weekend q
 
 
 def history(current, baselines=(WEEK, WEEK, WEEK, WEEK)) -> NsmHistory:
-    return NsmHistory("weekly_active_users", 1, tuple(current), tuple(map(tuple, baselines)))
+    return NsmHistory(
+        "weekly_active_users", 1, "active user-days", tuple(current), tuple(map(tuple, baselines))
+    )
 
 
 def judge(current, baselines=(WEEK, WEEK, WEEK, WEEK), params=PARAMS):

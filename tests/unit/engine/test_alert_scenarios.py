@@ -1,0 +1,62 @@
+"""Risk alerts through the engine core (the code path of the worker and the backtest)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tests.unit.engine.fixtures import START, Scenario
+
+
+def incidents(scenario: Scenario, account: str, rule: str) -> list[tuple[str, str]]:
+    """(alert_id, status) of each firing start and each resolution (reminders left out)."""
+    records = [a for a in scenario.alerts if a["account_id"] == account and a["rule"] == rule]
+    return [
+        (a["alert_id"], a["status"])
+        for a in records
+        if a["status"] == "resolved" or a["updated_at"] == a["started_at"]
+    ]
+
+
+def test_an_account_that_goes_silent_raises_an_nsm_decline_within_two_days():
+    s = Scenario()
+    s.steady_usage("quiet", days=40, users=12, until_day=35)
+    s.steady_usage("busy", days=40, users=12)  # keeps event time moving past the silence
+    fired = [a for a in s.alerts if a["rule"] == "nsm_decline" and a["account_id"] == "quiet"]
+    assert fired and fired[0]["status"] == "firing"
+    silent_since = START + timedelta(days=35)
+    # judged when the second silent day closes (plus the hour of grace for late events)
+    assert datetime.fromisoformat(fired[0]["started_at"]) - silent_since <= timedelta(
+        days=2, hours=1
+    )
+    assert fired[0]["severity"] == "critical"
+    assert not [a for a in s.alerts if a["account_id"] == "busy" and a["rule"] == "nsm_decline"]
+
+
+def test_an_urgent_ticket_burst_fires_once_and_resolves_when_the_tickets_close():
+    s = Scenario()
+    s.steady_usage("acme", days=3, users=5)
+    opened = START + timedelta(days=3, hours=8)
+    for t in range(3):
+        s.ticket("acme", opened + timedelta(hours=t), f"T{t}", "opened")
+        s.tick()
+    for t in range(3):
+        s.ticket("acme", opened + timedelta(hours=5 + t), f"T{t}", "resolved")
+        s.tick()
+    burst = incidents(s, "acme", "urgent_ticket_burst")
+    assert [status for _, status in burst] == ["firing", "resolved"]
+    assert burst[0][0] == burst[1][0]
+
+
+def test_a_detractor_fires_and_a_quiet_month_resolves_it():
+    s = Scenario()
+    s.steady_usage("acme", days=2, users=5)
+    s.nps("acme", START + timedelta(days=2, hours=9), 3)
+    s.tick()
+    s.steady_usage("acme", days=40, users=5)  # a month and more of usage, no new responses
+    detractor = incidents(s, "acme", "detractor_response")
+    assert [status for _, status in detractor] == ["firing", "resolved"]
+    reminders = [a for a in s.alerts if a["rule"] == "detractor_response"][1:-1]
+    assert all(a["status"] == "firing" and a["alert_id"] == detractor[0][0] for a in reminders)
+    first = next(a for a in s.alerts if a["rule"] == "detractor_response")
+    assert first["severity"] == "critical"
+    assert "comment" not in first["summary"]
