@@ -164,7 +164,7 @@ def detractor_response(
     )
     if age_days <= params.fire_within_days:
         severity: Severity = (
-            "critical" if latest.score <= params.critical_at_or_below else ("warning")
+            "critical" if latest.score <= params.critical_at_or_below else "warning"
         )
         title = f"NPS detractor response ({latest.score}/10)"
         return Verdict(DETRACTOR_RESPONSE, Condition.FIRING, metric, title, summary, severity)
