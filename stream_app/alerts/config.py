@@ -99,6 +99,9 @@ class DetractorParams(_Params):
 
 class AlertParams(_Params):
     renotify_after_hours: float = Field(default=24.0, gt=0, le=MAX_RENOTIFY_HOURS)
+    # an account's first scores come from hours of data: score-based rules (band_critical,
+    # score_drop) wait until it has been seen this long
+    score_rules_after_days: float = Field(default=7.0, ge=0)
     nsm_decline: NsmDeclineParams = NsmDeclineParams()
     band_critical: BandCriticalParams = BandCriticalParams()
     score_drop: ScoreDropParams = ScoreDropParams()

@@ -146,9 +146,14 @@ class AccountAlerting:
         """
         now = as_of.timestamp()
         verdicts = []
-        if result is not None and params.band_critical.enabled:
+        seasoned = (
+            result is not None
+            and state.first_seen is not None
+            and now - state.first_seen >= params.score_rules_after_days * DAY_SECONDS
+        )
+        if seasoned and params.band_critical.enabled:
             verdicts.append(band_critical(result.score, result.band))
-        if result is not None and params.score_drop.enabled:
+        if seasoned and params.score_drop.enabled:
             verdicts.append(
                 score_drop(result.score, state.score_history, day_of(now), params.score_drop)
             )

@@ -11,6 +11,7 @@ tickets and surveys expire relative to the account's watermark, so state is boun
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -308,14 +309,14 @@ class AccountState:
             first_seen=self.first_seen,
             week_users=merge_sketches(b.users for b in earlier_this_week),
             week_events=sum(b.events for b in earlier_this_week),
-            baseline_users=_mean([distinct_count(b.users for b in w) for w in baseline_weeks]),
-            baseline_events=_mean([float(sum(b.events for b in w)) for w in baseline_weeks]),
+            baseline_users=_median([distinct_count(b.users for b in w) for w in baseline_weeks]),
+            baseline_events=_median([float(sum(b.events for b in w)) for w in baseline_weeks]),
             baseline_days=max(0, min(spec.baseline_weeks * week, today - week - first_day + 1)),
             features=features,
             escalations=sum(b.escalations for b in support),
             reopens=sum(b.reopens for b in support),
             nsm_earlier=_merge(nsm.measure, [b.nsm[0] for b in nsm_earlier if b.nsm]),
-            nsm_baseline=_mean(
+            nsm_baseline=_median(
                 [_combine(nsm.measure, [b.nsm[0] for b in w if b.nsm]) for w in nsm_baselines]
             ),
         )
@@ -403,5 +404,6 @@ def _combine(measure: str, values: list[float | bytes]) -> float:
     return float(sum(values))  # type: ignore[arg-type]
 
 
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+def _median(values: list[float]) -> float | None:
+    """A baseline robust to one unusual week (a spike of guests, a holiday)."""
+    return statistics.median(values) if values else None
