@@ -18,18 +18,13 @@ import pstats
 import time
 from dataclasses import dataclass
 
-import orjson
 import redis.asyncio as redis
 
-from bench.preload import KIND_TOPIC, default_end
-from bench.preload import records as demo_records
-from stream_app.engine.backtest import build_core
+from bench.preload import default_end, records
+from bench.replay import new_core, raw_records
 from stream_app.engine.core import DictStateStore
-from stream_app.ingest import RawRecord
-from stream_app.scoring import load_scoring_config
 from stream_app.serving.score_store import ScoreStore
-from stream_app.settings import Settings
-from stream_app.state import AccountState, WindowSpec, encode_state
+from stream_app.state import AccountState, encode_state
 
 __all__ = ["CoreResult", "run_core"]
 
@@ -53,25 +48,12 @@ class CoreResult:
     core_eps: float  # events / (ingest + tick CPU seconds)
 
 
-def _raw(events: int, accounts: int, seed: int) -> list[tuple[str, RawRecord]]:
-    settings = Settings()
-    kinds = {"usage": "usage", "ticket": "ticket", "survey": "survey"}
-    out = []
-    for offset, record in enumerate(demo_records(accounts, events, 30, seed, default_end())):
-        topic = getattr(settings.topics, KIND_TOPIC[record.kind])
-        value = orjson.dumps(record.value)
-        out.append((kinds[record.kind], RawRecord(topic, 0, offset, record.key.encode(), value)))
-    return out
-
-
 def run_core(events: int, accounts: int, tick_every: int, seed: int = 7) -> CoreResult:
-    settings = Settings()
-    scoring = load_scoring_config(settings.scoring_config)
-    core = build_core(settings, scoring, WindowSpec(key_features=tuple(scoring.key_features)))
+    core = new_core().core
     core.store = ChangelogStore({})
     score_store = ScoreStore(redis.Redis(), on_error=lambda: None)
     pipe = redis.Redis().pipeline(transaction=False)  # staged in memory, never sent
-    inputs = _raw(events, accounts, seed)
+    inputs = list(raw_records(records(accounts, events, 30, seed, default_end())))
     ingest = tick = 0.0
     scores = 0
     for start in range(0, len(inputs), tick_every):
