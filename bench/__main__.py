@@ -113,7 +113,7 @@ class Run:
         """A second engine deployment on its own topics: warmed up, caught up, then loaded."""
         c = self.config
         deployment = self._deployment("engine", run_id=f"{self.run_id}-lat")
-        warmup = self._load(deployment, c.latency_warmup) if c.latency_warmup else 0
+        warmup = self._load(deployment, c.warmup_events) if c.warmup_events else 0
         worker = deployment.start_worker()
         try:
             worker.wait_ready(timeout=180)

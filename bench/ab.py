@@ -1,6 +1,6 @@
 """Before/after micro-benchmark of an optimisation, both versions in one process.
 
-    python -m bench.ab {ledger,stage} --before REV
+    python -m bench.ab {ledger,owns,stage} --before REV
 
 The "before" module is the file as it was at git revision ``REV``, loaded under another name;
 the two versions then run alternately, chunk by chunk, on the same realistic states
@@ -20,12 +20,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis.asyncio as redis
+from faust.types import TP
 
 from bench.config import ROOT
 from bench.micro import CHUNK, health_scores
 from bench.replay import replay
 from stream_app.serving.score_store import ScoreStore
 from stream_app.state import encode_state
+from stream_app.streaming.routing import AccountPartitioner
+from stream_app.streaming.table_store import TableStateStore
 
 __all__ = ["compare"]
 
@@ -87,7 +90,22 @@ def stage(rev: str) -> None:
     )
 
 
-BENCHMARKS = {"ledger": ledger, "stage": stage}
+def owns(rev: str) -> None:
+    """``TableStateStore.owns``, asked once per account scored, with a worker's assignment:
+    the 8 partitions of its 4 inputs, the re-key topic and the changelog (one app attribute
+    bag stands in for the Faust app; the store reads nothing else)."""
+    old = _module_at(rev, "stream_app/streaming/table_store.py")
+    actives = {TP(f"topic-{t}", p) for t in range(6) for p in range(8)}
+    assignor = types.SimpleNamespace(assigned_actives=lambda: set(actives))
+    app = types.SimpleNamespace(assignor=assignor, rebalancing=False, consumer_generation_id=3)
+    partitioner = AccountPartitioner(8)
+    before = old.TableStateStore(app, None, partitioner)
+    after = TableStateStore(app, None, partitioner)  # type: ignore[arg-type]
+    accounts = [f"acct-{i:05d}" for i in range(CHUNK)]
+    compare("TableStateStore.owns", before.owns, after.owns, accounts)
+
+
+BENCHMARKS = {"ledger": ledger, "owns": owns, "stage": stage}
 
 
 def main() -> None:

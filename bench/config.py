@@ -39,7 +39,8 @@ class BenchConfig(BaseSettings):
     # A consumer slower than events / measure_seconds is timed over this long and stopped:
     # the rate is then events consumed so far / time (bench/README.md, "Method").
     measure_seconds: float | None = Field(default=None, gt=0)  # default 240 s, 60 s when quick
-    latency_warmup: int = Field(default=20_000, ge=0)  # history the latency worker starts with
+    # events (30 days of them) the latency worker consumes before the load: default 20k, 5k quick
+    latency_warmup: int | None = Field(default=None, ge=0)
     peers: str = "raw,naive_faust,quix"  # which peers to run (comma-separated; empty: none)
     scaleout: bool = True
     profile: bool = False  # py-spy the engine worker during its throughput run
@@ -70,6 +71,12 @@ class BenchConfig(BaseSettings):
     @property
     def measure_window(self) -> float:
         return self.measure_seconds or (60.0 if self.quick else 240.0)
+
+    @property
+    def warmup_events(self) -> int:
+        if self.latency_warmup is not None:
+            return self.latency_warmup
+        return 5_000 if self.quick else 20_000
 
     @property
     def latency_duration(self) -> float:

@@ -22,6 +22,8 @@ class TableStateStore:
         self.app = app
         self.table = table
         self.partitioner = partitioner
+        self._active: set[int] = set()
+        self._active_generation: int | None = None
 
     def get(self, account_id: str) -> AccountState | None:
         return self.table.data.get(account_id)
@@ -39,4 +41,17 @@ class TableStateStore:
         return self.partitioner.partition_of(account_id) in self._active_partitions()
 
     def _active_partitions(self) -> set[int]:
-        return {tp.partition for tp in self.app.assignor.assigned_actives()}
+        """Cached per consumer generation: a tick asks once per account scored, and building
+        the set from the assignor each time was 9 % of a worker's time (bench profile).
+
+        Never cached while a rebalance is in progress: Faust raises ``rebalancing`` before the
+        assignment can change (on revocation) and lowers it only once the new generation is
+        set, so a cache outside that window always belongs to the current assignment.
+        """
+        app = self.app
+        if app.rebalancing or app.consumer_generation_id != self._active_generation:
+            active = {tp.partition for tp in app.assignor.assigned_actives()}
+            if app.rebalancing:
+                return active
+            self._active, self._active_generation = active, app.consumer_generation_id
+        return self._active
