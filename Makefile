@@ -13,8 +13,10 @@ export HS_KAFKA_BOOTSTRAP ?= $(KAFKA_BOOTSTRAP)
 export HS_REDIS_URL ?= $(REDIS_URL)
 
 PYTEST_ARGS ?=
+QUIX_VENV := .venv-quix
 
-.PHONY: alert-quality help setup stack-up stack-down run test test-unit check-deploy lint schemas clean
+.PHONY: alert-quality help setup stack-up stack-down run test test-unit check-deploy lint schemas \
+	clean bench bench-core
 
 help: ## show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -47,8 +49,8 @@ test-unit: setup ## unit tests only (no broker needed)
 check-deploy: setup ## validate Dockerfile, compose, k8s, Prometheus rules and dashboard (no broker needed)
 	$(PY) -m pytest tests/deploy $(PYTEST_ARGS)
 
-lint: setup ## ruff over the code and tests
-	$(PY) -m ruff check stream_app tests
+lint: setup ## ruff over the code, tests and benchmark
+	$(PY) -m ruff check stream_app tests bench
 
 QUALITY_ACCOUNTS ?= 2000
 QUALITY_DAYS ?= 70
@@ -64,5 +66,22 @@ alert-quality: $(VENV)/.installed ## NSM alert recall, false alerts, delay on a 
 schemas: setup ## regenerate schemas/*.schema.json from the pydantic models
 	$(PY) -m stream_app schemas export --dir schemas
 
-clean: ## remove the venv and caches (keeps Kafka/Redis data; see deploy/local/stack.sh reset)
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis tests/deploy/node/node_modules
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
+# Its own venv: see [dependency-groups] in pyproject.toml for why.
+$(QUIX_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(QUIX_VENV)
+	$(QUIX_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(QUIX_VENV)/bin/python -m pip install --quiet --group bench-quix
+	@touch $@
+
+bench: stack-up $(VENV)/.bench-installed $(QUIX_VENV)/.installed ## engine vs raw aiokafka, naive Faust, Quix (BENCH_QUICK=1: minutes)
+	$(PY) -m bench run
+
+bench-core: $(VENV)/.bench-installed ## in-process micro-benchmark of the engine core (CPU time per event/score)
+	$(PY) -m bench.core
+
+clean: ## remove the venvs and caches (keeps Kafka/Redis data; see deploy/local/stack.sh reset)
+	rm -rf $(VENV) $(QUIX_VENV) .pytest_cache .ruff_cache .hypothesis tests/deploy/node/node_modules

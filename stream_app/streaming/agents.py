@@ -72,7 +72,6 @@ class EngineAgents:
             ALERT_CODEC,
             changelog_topic=settings.topics.risk_alerts,
         )
-        self.alert_store = TableAlertStore(app, self.alert_table, self.partitioner)
         ingestor = Ingestor(
             Decoder(
                 max_message_bytes=settings.max_message_bytes,
@@ -83,11 +82,13 @@ class EngineAgents:
                 settings.grace, settings.dedupe_horizon, settings.dedupe_max_ids_per_account
             ),
         )
+        state_store = TableStateStore(app, self.table, self.partitioner)
+        self.alert_store = TableAlertStore(self.alert_table, self.partitioner, state_store.owns)
         self.core = EngineCore(
             ingestor,
             scoring,
             spec,
-            TableStateStore(app, self.table, self.partitioner),
+            state_store,
             self.alert_store,
             clock,
             due_budget=settings.due_budget,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 import faust
 
@@ -26,6 +27,8 @@ class TableStateStore:
         self.app = app
         self.table = table
         self.partitioner = partitioner
+        self._active: set[int] = set()
+        self._active_generation: int | None = None
 
     def get(self, account_id: str) -> AccountState | None:
         return self.table.data.get(account_id)
@@ -43,7 +46,20 @@ class TableStateStore:
         return self.partitioner.partition_of(account_id) in self._active_partitions()
 
     def _active_partitions(self) -> set[int]:
-        return {tp.partition for tp in self.app.assignor.assigned_actives()}
+        """Cached per consumer generation: a tick asks once per account scored, and building
+        the set from the assignor each time was 9 % of a worker's time (bench profile).
+
+        Never cached while a rebalance is in progress: Faust raises ``rebalancing`` before the
+        assignment can change (on revocation) and lowers it only once the new generation is
+        set, so a cache outside that window always belongs to the current assignment.
+        """
+        app = self.app
+        if app.rebalancing or app.consumer_generation_id != self._active_generation:
+            active = {tp.partition for tp in app.assignor.assigned_actives()}
+            if app.rebalancing:
+                return active
+            self._active, self._active_generation = active, app.consumer_generation_id
+        return self._active
 
 
 class TableAlertStore:
@@ -56,11 +72,14 @@ class TableAlertStore:
     """
 
     def __init__(
-        self, app: faust.App, table: faust.Table, partitioner: AccountPartitioner
+        self,
+        table: faust.Table,
+        partitioner: AccountPartitioner,
+        owns: Callable[[str], bool],
     ) -> None:
-        self.app = app
         self.table = table
         self.partitioner = partitioner
+        self.owns = owns  # the state store's: is this account on a partition we own?
 
     def get(self, key: str) -> AlertState | None:
         return self.table.data.get(key)
@@ -73,9 +92,8 @@ class TableAlertStore:
 
     def firing_counts(self) -> Counter[tuple[str, str]]:
         """Firing alerts by (rule, severity) on the partitions this worker owns."""
-        active = {tp.partition for tp in self.app.assignor.assigned_actives()}
         return Counter(
             (state.rule, state.severity)
             for state in self.table.data.values()
-            if state.firing and self.partitioner.partition_of(state.account_id) in active
+            if state.firing and self.owns(state.account_id)
         )

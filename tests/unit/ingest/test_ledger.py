@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -72,3 +74,23 @@ def test_no_event_is_ever_admitted_twice(arrivals, max_ids):
             assert event_id not in admitted
             admitted.add(event_id)
         assert len(ledger) <= max_ids
+
+
+def test_the_encoding_is_the_changelog_layout_whatever_happened_to_the_ledger():
+    """Header, then every id, then every time, in insertion order: what older workers wrote
+    (``array("q")``/``array("d")``) and recovery reads, after appends, expiry and eviction."""
+    from array import array
+
+    def layout(ledger: EventLedger) -> bytes:
+        ids = array("q", list(ledger._seen)).tobytes()
+        times = array("d", list(ledger._seen.values())).tobytes()
+        return struct.pack("<dd", ledger.watermark, ledger.floor) + ids + times
+
+    ledger = EventLedger()
+    assert ledger.to_bytes() == layout(ledger)
+    for i in range(300):
+        admit(ledger, f"e{i}", i * 0.1 * DAY, max_ids=120)  # both the horizon and the cap bite
+        assert ledger.to_bytes() == layout(ledger)
+    restored = EventLedger.from_bytes(ledger.to_bytes())
+    admit(restored, "next", 31 * DAY, max_ids=120)
+    assert restored.to_bytes() == layout(restored)

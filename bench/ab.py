@@ -1,0 +1,120 @@
+"""Before/after micro-benchmark of an optimisation, both versions in one process.
+
+    python -m bench.ab {ledger,owns,stage} --before REV
+
+The "before" module is the file as it was at git revision ``REV``, loaded under another name;
+the two versions then run alternately, chunk by chunk, on the same realistic states
+(``bench.replay``), and each keeps its best chunk. Interleaving is what makes the comparison
+hold on a machine shared with other developers, where separate runs differ by 2x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import subprocess
+import sys
+import timeit
+import types
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import redis.asyncio as redis
+from faust.types import TP
+
+from bench.config import ROOT
+from bench.micro import CHUNK, health_scores
+from bench.replay import replay
+from stream_app.serving.score_store import ScoreStore
+from stream_app.state import encode_state
+from stream_app.streaming.routing import AccountPartitioner
+from stream_app.streaming.table_store import TableStateStore
+
+__all__ = ["compare"]
+
+ROUNDS = 40
+
+
+def _module_at(rev: str, path: str) -> types.ModuleType:
+    source = subprocess.run(
+        ["git", "show", f"{rev}:{path}"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    name = f"_before_{path.replace('/', '_').removesuffix('.py')}"
+    module = types.ModuleType(name)
+    sys.modules[name] = module  # dataclasses look their module up while being built
+    exec(compile(source, f"{rev}:{path}", "exec"), module.__dict__)
+    return module
+
+
+def compare(
+    label: str, before: Callable[[Any], object], after: Callable[[Any], object], items: Sequence
+) -> tuple[float, float]:
+    chunk = items[:CHUNK]
+    best = [float("inf"), float("inf")]
+    for _ in range(ROUNDS):
+        for i, call in enumerate((before, after)):
+            seconds = timeit.timeit(lambda call=call: [call(x) for x in chunk], number=1)
+            best[i] = min(best[i], seconds / len(chunk) * 1e6)
+    change = best[1] / best[0] - 1
+    print(f"{label:<22} before {best[0]:8.1f} us   after {best[1]:8.1f} us   ({change:+.0%})")
+    return best[0], best[1]
+
+
+def ledger(rev: str) -> None:
+    old = _module_at(rev, "stream_app/ingest/ledger.py")
+    states = list(replay().core.store.data.values())  # type: ignore[attr-defined]
+    ledgers = [ledger for state in states for ledger in state.ledgers.values()]
+    pairs = [(old.EventLedger.from_bytes(x.to_bytes()), x) for x in ledgers]
+    compare("ledger.to_bytes", lambda p: p[0].to_bytes(), lambda p: p[1].to_bytes(), pairs)
+    with_old = []
+    for state in states:
+        twin = copy.copy(state)
+        twin.ledgers = {
+            k: old.EventLedger.from_bytes(v.to_bytes()) for k, v in state.ledgers.items()
+        }
+        with_old.append((twin, state))
+    compare("encode_state", lambda p: encode_state(p[0]), lambda p: encode_state(p[1]), with_old)
+
+
+def stage(rev: str) -> None:
+    old = _module_at(rev, "stream_app/serving/score_store.py")
+    scores = health_scores(replay())
+    before = old.ScoreStore(redis.Redis(), on_error=lambda: None)
+    after = ScoreStore(redis.Redis(), on_error=lambda: None)
+    pipes = [redis.Redis().pipeline(transaction=False) for _ in range(2)]  # never sent
+    compare(
+        "ScoreStore._stage",
+        lambda s: before._stage(pipes[0], s),
+        lambda s: after._stage(pipes[1], s),
+        scores,
+    )
+
+
+def owns(rev: str) -> None:
+    """``TableStateStore.owns``, asked once per account scored, with a worker's assignment:
+    the 8 partitions of its 4 inputs, the re-key topic and the changelog (one app attribute
+    bag stands in for the Faust app; the store reads nothing else)."""
+    old = _module_at(rev, "stream_app/streaming/table_store.py")
+    actives = {TP(f"topic-{t}", p) for t in range(6) for p in range(8)}
+    assignor = types.SimpleNamespace(assigned_actives=lambda: set(actives))
+    app = types.SimpleNamespace(assignor=assignor, rebalancing=False, consumer_generation_id=3)
+    partitioner = AccountPartitioner(8)
+    before = old.TableStateStore(app, None, partitioner)
+    after = TableStateStore(app, None, partitioner)  # type: ignore[arg-type]
+    accounts = [f"acct-{i:05d}" for i in range(CHUNK)]
+    compare("TableStateStore.owns", before.owns, after.owns, accounts)
+
+
+BENCHMARKS = {"ledger": ledger, "owns": owns, "stage": stage}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__)
+    parser.add_argument("benchmark", choices=sorted(BENCHMARKS))
+    parser.add_argument("--before", required=True, help="git revision of the 'before' code")
+    args = parser.parse_args()
+    BENCHMARKS[args.benchmark](args.before)
+
+
+if __name__ == "__main__":
+    main()

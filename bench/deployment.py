@@ -1,0 +1,122 @@
+"""One benchmark run's isolated names and processes on the shared local broker and Redis.
+
+Reuses the integration tests' ``Deployment``/``Worker`` (a real ``python -m stream_app worker``
+process with its own app id, topics and Redis prefix); a run only changes the names, so several
+engine deployments (one worker, then two) can read the same preloaded topics.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+from kafka.admin import KafkaAdminClient
+
+from bench.config import ROOT
+from tests.integration.fixtures import Deployment, Worker
+
+__all__ = ["BenchDeployment", "PeerProcess", "cleanup", "peak_rss_mb"]
+
+
+@dataclass
+class BenchDeployment(Deployment):
+    """``app`` names the consumer group (engine, scale2, ...); topics are the run's."""
+
+    app: str = "engine"
+
+    @property
+    def app_id(self) -> str:
+        return f"healthstream-{self.run_id}-{self.app}"
+
+    @property
+    def redis_prefix(self) -> str:
+        return f"hs-{self.run_id}-{self.app}:"
+
+    def env(self, web_port: int) -> dict[str, str]:
+        # INFO, the engine's default: at WARNING Faust's worker installs its terminal spinner,
+        # which lowers the root logger to DEBUG and formats every aiokafka debug line (~5 %).
+        return super().env(web_port) | {"HS_APP_ID": self.app_id, "HS_LOG_LEVEL": "INFO"}
+
+    def start_worker(self) -> Worker:
+        return Worker(self)
+
+
+class PeerProcess:
+    """A peer (``bench/peers/<name>.py``) in its own session; waits for its result file."""
+
+    def __init__(self, name: str, python: Path, spec: dict[str, Any], workdir: Path) -> None:
+        self.name = name
+        self.result = Path(spec["result"])
+        self.log_path = workdir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [str(python), "-m", f"bench.peers.{name}", json.dumps(spec)],
+            cwd=ROOT,
+            env={k: v for k, v in os.environ.items() if not k.startswith("HS_")},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_result(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        try:
+            while not self.result.exists():
+                if self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"{self.name} exited {self.process.returncode}:\n{self.tail()}"
+                    )
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"{self.name}: no result after {timeout:.0f}s\n{self.tail()}"
+                    )
+                time.sleep(0.2)
+            return json.loads(self.result.read_text())
+        finally:
+            self.stop()
+
+    def tail(self, lines: int = 40) -> str:
+        self._log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self._log.close()
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The kernel's high-water mark of the process's resident memory (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for pid {pid}")
+
+
+def cleanup(bootstrap: str, redis_url: str, run_id: str) -> tuple[int, int]:
+    """Delete every topic and Redis key this run created (their names carry ``run_id``)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="healthstream-bench")
+    try:
+        topics = [name for name in admin.list_topics() if run_id in name]
+        if topics:
+            admin.delete_topics(topics, timeout_ms=60_000)
+    finally:
+        admin.close()
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"hs-{run_id}-*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+    client.close()
+    return len(topics), len(keys)
