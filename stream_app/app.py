@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import faust
-import redis.asyncio as redis
 
 from stream_app.clock import Clock, SystemClock
+from stream_app.connections import faust_credentials, redis_client
 from stream_app.metrics import EngineMetrics, create_metrics
 from stream_app.scoring import ScoringConfig, load_scoring_config
 from stream_app.serving.accounts_api import register_account_views
@@ -44,11 +44,15 @@ class Engine:
             web_port=settings.web_port,
             web_in_thread=False,
             processing_guarantee="at_least_once",
+            broker_credentials=faust_credentials(settings),
+            broker_session_timeout=settings.broker_session_timeout.total_seconds(),
+            broker_heartbeat_interval=settings.broker_heartbeat_interval.total_seconds(),
+            table_standby_replicas=settings.table_standby_replicas,
             producer_max_request_size=4 * settings.max_message_bytes,
             consumer_max_fetch_size=8 * settings.max_message_bytes,
         )
         metrics.prime(list(settings.topics.inputs()))
-        self.redis = redis.from_url(settings.redis_url.get_secret_value())
+        self.redis = redis_client(settings)
         self.score_store = ScoreStore(
             self.redis, prefix=settings.redis_prefix, on_error=metrics.redis_errors.inc
         )
