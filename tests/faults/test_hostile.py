@@ -259,9 +259,11 @@ def test_hostile_records_are_processed_or_dead_lettered(
         if record.expect == {BROKER_REJECTS}:
             # on its own producer: after a refused record kafka-python's producer refuses the
             # next ones too (a client quirk, not what is under test)
-            with closing(_producer(private_kafka.bootstrap)) as once:
-                with pytest.raises(KafkaError) as refusal:
-                    _send(once, deployment, record)
+            with (
+                closing(_producer(private_kafka.bootstrap)) as once,
+                pytest.raises(KafkaError) as refusal,
+            ):
+                _send(once, deployment, record)
             refused.append(f"{record.name} ({refusal.value.__class__.__name__})")
             continue
         meta = _send(producer, deployment, record)
