@@ -65,7 +65,7 @@ class Engine:
             clock,
             self.score_store,
         )
-        register_views(self.app, metrics)
+        register_views(self.app, metrics, settings.topics.inputs())
         register_account_views(self.app, self.score_store)
 
 

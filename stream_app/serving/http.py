@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import faust
 from faust.types import TP
@@ -14,7 +14,9 @@ from stream_app.metrics import EngineMetrics
 __all__ = ["register_views"]
 
 
-def register_views(app: faust.App, metrics: EngineMetrics) -> None:
+def register_views(app: faust.App, metrics: EngineMetrics, inputs: Collection[str]) -> None:
+    """``inputs``: the input topics, whose partitions /readyz lists as this worker's own."""
+
     @app.page("/metrics")
     async def metrics_view(web: View, request: Request) -> Response:
         # aiohttp refuses a charset inside content_type=, so the header goes in whole
@@ -31,14 +33,15 @@ def register_views(app: faust.App, metrics: EngineMetrics) -> None:
         body = {
             "status": "ready" if ready else "starting",
             "rebalancing": app.rebalancing,
-            # which partitions this worker owns, and which it keeps warm for a failover
+            # the partitions (accounts) this worker owns, and the state partitions it keeps
+            # warm for a failover
             "partitions": {
-                "active": _partitions(app.assignor.assigned_actives()),
-                "standby": _partitions(app.assignor.assigned_standbys()),
+                "active": _partitions(app.assignor.assigned_actives(), inputs),
+                "standby": _partitions(app.assignor.assigned_standbys(), None),
             },
         }
         return web.json(body, status=200 if ready else 503)
 
 
-def _partitions(tps: Iterable[TP]) -> list[int]:
-    return sorted({tp.partition for tp in tps})
+def _partitions(tps: Iterable[TP], topics: Collection[str] | None) -> list[int]:
+    return sorted({tp.partition for tp in tps if topics is None or tp.topic in topics})
