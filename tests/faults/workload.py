@@ -139,17 +139,25 @@ def topic_of(topics: TopicNames, kind: str) -> str:
 
 
 def produce(
-    bootstrap: str, topics: TopicNames, records: Iterable[LogRecord], partitions: int
+    bootstrap: str,
+    topics: TopicNames,
+    records: Iterable[LogRecord],
+    partitions: int,
+    rate: float | None = None,
 ) -> int:
-    """Send records in order and flush. Every record lands on the same partition in every
-    run (keyed ones on their account's, unkeyed ones by ``slot``), so offsets are the same
-    too and dead letters of two runs can be matched by their source coordinates."""
+    """Send records in order (at ``rate`` records/s if given) and flush. Every record lands
+    on the same partition in every run (keyed ones on their account's, unkeyed ones by
+    ``slot``), so offsets are the same too and dead letters of two runs can be matched by
+    their source coordinates."""
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_request_size=4 * 1024 * 1024
     )
     sent = 0
+    started = time.monotonic()
     try:
         for record in records:
+            if rate is not None and (ahead := sent / rate - (time.monotonic() - started)) > 0:
+                time.sleep(ahead)
             topic = topic_of(topics, record.kind)
             if record.key is None:
                 producer.send(topic, value=record.value, partition=record.slot % partitions)
