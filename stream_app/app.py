@@ -43,6 +43,11 @@ class Engine:
             web_host=settings.web_host,
             web_port=settings.web_port,
             web_in_thread=False,
+            # only our own views (serving/): Faust's would serve the raw state table over HTTP
+            web_tables_enabled=False,
+            web_router_enabled=False,
+            web_graph_enabled=False,
+            web_stats_enabled=False,
             processing_guarantee="at_least_once",
             broker_credentials=faust_credentials(settings),
             broker_session_timeout=settings.broker_session_timeout.total_seconds(),

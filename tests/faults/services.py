@@ -167,8 +167,8 @@ class PrivateRedis(_ChildService):
             argv += ["--port", str(self.port)]
         if self.username is not None:
             # an ACL user with a password, and the default user locked out
-            argv += ["--user", "default off"]
-            argv += ["--user", f"{self.username} on >{self.password} ~* &* +@all"]
+            argv += ["--user", "default", "off"]
+            argv += ["--user", self.username, "on", f">{self.password}", "~*", "&*", "+@all"]
         elif self.password is not None:
             argv += ["--requirepass", self.password]
         return argv
