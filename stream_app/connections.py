@@ -9,7 +9,6 @@ client is built, and nothing here logs.
 from __future__ import annotations
 
 import ssl
-from pathlib import Path
 from typing import Any
 
 import faust
@@ -17,7 +16,7 @@ import redis.asyncio as redis
 from faust.types.auth import CredentialsT
 from pydantic import SecretStr
 
-from stream_app.settings import Settings
+from stream_app.settings import Settings, TlsFiles
 
 __all__ = ["faust_credentials", "kafka_client_options", "kafka_ssl_context", "redis_client"]
 
@@ -26,32 +25,21 @@ def _reveal(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value() if secret is not None else None
 
 
-def _ssl_context(
-    cafile: Path | None,
-    certfile: Path | None,
-    keyfile: Path | None,
-    key_password: SecretStr | None,
-    check_hostname: bool,
-) -> ssl.SSLContext:
+def _ssl_context(files: TlsFiles, key_password: SecretStr | None) -> ssl.SSLContext:
     """Server verification always on (against ``cafile``, else the system CAs); hostname
-    checking only switchable for brokers reached by IP; a client certificate if given."""
-    context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
-    context.check_hostname = check_hostname
-    if certfile is not None:
-        context.load_cert_chain(str(certfile), str(keyfile), _reveal(key_password))
+    checking only switchable for servers reached by an address they are not named by; a
+    client certificate if given."""
+    context = ssl.create_default_context(cafile=files.cafile)
+    context.check_hostname = files.check_hostname
+    if files.certfile is not None:
+        context.load_cert_chain(files.certfile, files.keyfile, _reveal(key_password))
     return context
 
 
 def kafka_ssl_context(settings: Settings) -> ssl.SSLContext | None:
     if not settings.kafka_tls:
         return None
-    return _ssl_context(
-        settings.kafka_ssl_cafile,
-        settings.kafka_ssl_certfile,
-        settings.kafka_ssl_keyfile,
-        settings.kafka_ssl_key_password,
-        settings.kafka_ssl_check_hostname,
-    )
+    return _ssl_context(settings.kafka_ssl, settings.kafka_ssl_key_password)
 
 
 def faust_credentials(settings: Settings) -> CredentialsT | None:
@@ -99,11 +87,12 @@ def redis_client(settings: Settings) -> redis.Redis:
     if settings.redis_username:
         options["username"] = settings.redis_username
     if settings.redis_tls:
+        tls = settings.redis_ssl
         options |= {
             # redis-py hands these to ssl.SSLContext, which takes paths (None = system CAs)
-            "ssl_ca_certs": settings.redis_ssl_cafile,
-            "ssl_certfile": settings.redis_ssl_certfile,
-            "ssl_keyfile": settings.redis_ssl_keyfile,
-            "ssl_check_hostname": settings.redis_ssl_check_hostname,
+            "ssl_ca_certs": tls.cafile,
+            "ssl_certfile": tls.certfile,
+            "ssl_keyfile": tls.keyfile,
+            "ssl_check_hostname": tls.check_hostname,
         }
     return redis.from_url(settings.redis_url.get_secret_value(), **options)

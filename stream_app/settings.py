@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["SECRET_FIELDS", "Settings", "TopicNames"]
+__all__ = ["SECRET_FIELDS", "Settings", "TlsFiles", "TopicNames"]
 
 KIB = 1024
 
@@ -72,6 +72,23 @@ class TopicNames(BaseModel):
         return [self.health_scores, self.risk_alerts, self.dlq]
 
 
+class TlsFiles(BaseModel):
+    """Client-side TLS towards one service: whom to trust and, for mutual TLS, who we are."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cafile: FilePath | None = None  # PEM bundle; None: the system's CAs
+    certfile: FilePath | None = None  # client certificate (mutual TLS) ...
+    keyfile: FilePath | None = None  # ... and its key
+    check_hostname: bool = True
+
+    @model_validator(mode="after")
+    def _certificate_with_its_key(self) -> TlsFiles:
+        if (self.certfile is None) != (self.keyfile is None):
+            raise ValueError("CERTFILE and KEYFILE go together (a client certificate and its key)")
+        return self
+
+
 class Settings(BaseSettings):
     """The engine's one typed configuration object (env prefix ``HS_``).
 
@@ -92,10 +109,7 @@ class Settings(BaseSettings):
     redis_username: str | None = None
     redis_password: SecretStr | None = None
     redis_password_file: Path | None = None
-    redis_ssl_cafile: FilePath | None = None
-    redis_ssl_certfile: FilePath | None = None
-    redis_ssl_keyfile: FilePath | None = None
-    redis_ssl_check_hostname: bool = True
+    redis_ssl: TlsFiles = TlsFiles()
     redis_socket_timeout: timedelta = timedelta(seconds=5)
     topics: TopicNames = TopicNames()
     partitions: int = Field(default=4, ge=1, le=1024)
@@ -106,12 +120,9 @@ class Settings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
     kafka_sasl_password_file: Path | None = None
-    kafka_ssl_cafile: FilePath | None = None
-    kafka_ssl_certfile: FilePath | None = None
-    kafka_ssl_keyfile: FilePath | None = None
+    kafka_ssl: TlsFiles = TlsFiles()
     kafka_ssl_key_password: SecretStr | None = None
     kafka_ssl_key_password_file: Path | None = None
-    kafka_ssl_check_hostname: bool = True
     # consumer-group liveness: how soon a dead worker's partitions move to another one
     broker_session_timeout: timedelta = Field(
         default=timedelta(seconds=45), ge=timedelta(seconds=2), le=timedelta(minutes=5)
@@ -173,14 +184,6 @@ class Settings(BaseSettings):
                 f"HS_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
                 "HS_KAFKA_SASL_USERNAME and HS_KAFKA_SASL_PASSWORD (or _FILE)"
             )
-        for prefix in ("kafka", "redis"):
-            cert = getattr(self, f"{prefix}_ssl_certfile")
-            key = getattr(self, f"{prefix}_ssl_keyfile")
-            if (cert is None) != (key is None):
-                raise ValueError(
-                    f"HS_{prefix.upper()}_SSL_CERTFILE and HS_{prefix.upper()}_SSL_KEYFILE "
-                    "go together (a client certificate and its key)"
-                )
         if self.broker_heartbeat_interval * 2 > self.broker_session_timeout:
             raise ValueError(
                 "HS_BROKER_HEARTBEAT_INTERVAL must be at most half the session timeout"

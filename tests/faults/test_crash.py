@@ -16,13 +16,7 @@ import time
 
 import pytest
 
-from tests.faults.runs import (
-    assert_same_outcome,
-    collect,
-    event_counts,
-    group_lag,
-    wait_drained,
-)
+from tests.faults.runs import assert_same_outcome, collect, event_counts, group_lag, wait_drained
 from tests.faults.workload import produce
 from tests.integration.fixtures import wait_for
 

@@ -110,7 +110,7 @@ def _invalid_records(rng: random.Random, account: str, at: datetime) -> list[Log
 
 
 def build_log(
-    accounts: int = 12, days: int = 40, seed: int = 7, unkeyed_share: float = 0.0
+    accounts: int = 10, days: int = 38, seed: int = 7, unkeyed_share: float = 0.005
 ) -> FaultLog:
     """The cohort ends yesterday (UTC), so nothing is in the future for the live decoder."""
     rng = random.Random(seed)

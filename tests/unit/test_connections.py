@@ -15,7 +15,7 @@ from stream_app.connections import (
     kafka_ssl_context,
     redis_client,
 )
-from stream_app.settings import Settings
+from stream_app.settings import Settings, TlsFiles
 from tests.faults.tls import make_tls_material
 
 PASSWORD = "pw-for-tests"
@@ -42,7 +42,7 @@ def test_sasl_ssl_goes_to_faust_and_kafka_python_alike(tls):
         kafka_sasl_mechanism="SCRAM-SHA-256",
         kafka_sasl_username="hs-worker",
         kafka_sasl_password=PASSWORD,
-        kafka_ssl_cafile=tls.ca_cert,
+        kafka_ssl=TlsFiles(cafile=tls.ca_cert),
     )
     credentials = faust_credentials(settings)
     assert isinstance(credentials, faust.SASLCredentials)
@@ -61,10 +61,12 @@ def test_sasl_ssl_goes_to_faust_and_kafka_python_alike(tls):
 def test_mutual_tls_loads_the_client_certificate(tls):
     settings = Settings(
         kafka_security_protocol="SSL",
-        kafka_ssl_cafile=tls.ca_cert,
-        kafka_ssl_certfile=tls.client_cert,
-        kafka_ssl_keyfile=tls.client_key,
-        kafka_ssl_check_hostname=False,
+        kafka_ssl=TlsFiles(
+            cafile=tls.ca_cert,
+            certfile=tls.client_cert,
+            keyfile=tls.client_key,
+            check_hostname=False,
+        ),
     )
     credentials = faust_credentials(settings)
     assert isinstance(credentials, faust.SSLCredentials)
@@ -78,7 +80,7 @@ def test_redis_auth_and_tls_options(tls):
         redis_url="rediss://127.0.0.1:6380/0",
         redis_username="hs-worker",
         redis_password=PASSWORD,
-        redis_ssl_cafile=tls.ca_cert,
+        redis_ssl=TlsFiles(cafile=tls.ca_cert),
     )
     client = redis_client(settings)
     pool = client.connection_pool

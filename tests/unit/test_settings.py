@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from stream_app.settings import SECRET_FIELDS, Settings
+from stream_app.settings import SECRET_FIELDS, Settings, TlsFiles
 
 SECRET = "s3cr3t-value-never-shown"
 
@@ -66,18 +66,28 @@ def test_sasl_needs_a_username_and_a_password():
     assert not settings.kafka_tls
 
 
-def test_a_client_certificate_needs_its_key(tmp_path):
+def test_a_client_certificate_needs_its_key(tmp_path, monkeypatch):
     cert = tmp_path / "client.pem"
     cert.write_text("x")
+    monkeypatch.setenv("HS_KAFKA_SSL__CERTFILE", str(cert))
     with pytest.raises(ValidationError, match="go together"):
-        Settings(kafka_security_protocol="SSL", kafka_ssl_certfile=cert)
+        Settings()
+    monkeypatch.delenv("HS_KAFKA_SSL__CERTFILE")
+    monkeypatch.setenv("HS_REDIS_SSL__KEYFILE", str(cert))
     with pytest.raises(ValidationError, match="go together"):
-        Settings(redis_ssl_keyfile=cert)
+        Settings()
 
 
-def test_tls_files_must_exist(tmp_path):
-    with pytest.raises(ValidationError, match="kafka_ssl_cafile"):
-        Settings(kafka_ssl_cafile=tmp_path / "missing-ca.pem")
+def test_tls_files_come_from_nested_variables_and_must_exist(tmp_path, monkeypatch):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    monkeypatch.setenv("HS_KAFKA_SSL__CAFILE", str(ca))
+    monkeypatch.setenv("HS_KAFKA_SSL__CHECK_HOSTNAME", "false")
+    settings = Settings()
+    assert settings.kafka_ssl == TlsFiles(cafile=ca, check_hostname=False)
+    monkeypatch.setenv("HS_KAFKA_SSL__CAFILE", str(tmp_path / "missing-ca.pem"))
+    with pytest.raises(ValidationError, match="cafile"):
+        Settings()
 
 
 def test_tls_follows_the_protocol_and_the_url_scheme():
