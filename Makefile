@@ -15,8 +15,11 @@ export HS_REDIS_URL ?= $(REDIS_URL)
 PYTEST_ARGS ?=
 QUIX_VENV := .venv-quix
 
-.PHONY: alert-quality help setup stack-up stack-down run test test-unit check-deploy lint schemas \
-	clean bench bench-core
+SOAK_SECONDS ?= 600
+SOAK_RATE ?= 100
+
+.PHONY: alert-quality help setup stack-up stack-down run test test-unit test-faults soak \
+	check-deploy lint schemas clean bench bench-core
 
 help: ## show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -45,6 +48,12 @@ test: stack-up ## the whole suite: unit, integration and fault tests on the real
 
 test-unit: setup ## unit tests only (no broker needed)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-faults: setup ## fault-injection suite only, on its own private Kafka and Redis
+	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
+
+soak: setup ## 10-minute soak at a fixed rate (SOAK_SECONDS, SOAK_RATE); reports lag and RSS slope
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) $(PY) -m pytest tests/faults/test_soak.py -k soak_at $(PYTEST_ARGS)
 
 check-deploy: setup ## validate Dockerfile, compose, k8s, Prometheus rules and dashboard (no broker needed)
 	$(PY) -m pytest tests/deploy $(PYTEST_ARGS)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import faust
-import redis.asyncio as redis
 
 from stream_app.clock import Clock, SystemClock
-from stream_app.kafka_auth import faust_credentials
+from stream_app.connections import faust_credentials, redis_client
 from stream_app.metrics import EngineMetrics, create_metrics
 from stream_app.observability.gauges import register_gauges
 from stream_app.scoring import ScoringConfig, load_scoring_config
@@ -51,7 +50,6 @@ class Engine:
         self.app = faust.App(
             settings.app_id,
             broker=settings.broker_url,
-            broker_credentials=faust_credentials(settings),
             store="memory://",
             autodiscover=False,
             datadir=str(settings.data_dir),
@@ -61,12 +59,21 @@ class Engine:
             web_host=settings.web_host,
             web_port=settings.web_port,
             web_in_thread=False,
+            # only our own views (serving/): Faust's would serve the raw state table over HTTP
+            web_tables_enabled=False,
+            web_router_enabled=False,
+            web_graph_enabled=False,
+            web_stats_enabled=False,
             processing_guarantee="at_least_once",
+            broker_credentials=faust_credentials(settings),
+            broker_session_timeout=settings.broker_session_timeout.total_seconds(),
+            broker_heartbeat_interval=settings.broker_heartbeat_interval.total_seconds(),
+            table_standby_replicas=settings.table_standby_replicas,
             producer_max_request_size=4 * settings.max_message_bytes,
             consumer_max_fetch_size=8 * settings.max_message_bytes,
         )
         metrics.prime(list(settings.topics.inputs()), self.scoring.alert_rules)
-        self.redis = redis.from_url(settings.redis_url.get_secret_value())
+        self.redis = redis_client(settings)
         self.score_store = ScoreStore(
             self.redis, prefix=settings.redis_prefix, on_error=metrics.redis_errors.inc
         )
@@ -88,7 +95,7 @@ class Engine:
             settings,
             lag_topics=[*self.agents.inputs.topics, *self.agents.rekeyed.topics],
         )
-        register_views(self.app, metrics)
+        register_views(self.app, metrics, settings.topics.inputs())
         register_account_views(self.app, self.score_store)
 
 

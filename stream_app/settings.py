@@ -1,7 +1,8 @@
 """All runtime configuration, read once at start-up from ``HS_*`` environment variables.
 
 Every default here is documented in README.md ("Configuration"); secrets are ``SecretStr`` so
-they never appear in a log line or a ``repr``.
+they never appear in a log line or a ``repr``. Each secret can also come from a file named by
+``HS_<NAME>_FILE`` (a mounted Kubernetes/Docker secret), never from a command-line argument.
 """
 
 from __future__ import annotations
@@ -9,14 +10,40 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FilePath,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "TopicNames"]
+__all__ = ["SECRET_FIELDS", "Settings", "TlsFiles", "TopicNames"]
 
 KIB = 1024
+
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+# Secrets that may also be read from the file named by HS_<NAME>_FILE.
+SECRET_FIELDS = ("redis_url", "redis_password", "kafka_sasl_password", "kafka_ssl_key_password")
+
+
+def _read_secret(name: str, path: object) -> str:
+    """A secret file's text without its trailing newline (``echo pw > file`` adds one)."""
+    try:
+        text = Path(str(path)).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        # the message names the file, never its content
+        raise ValueError(
+            f"HS_{name.upper()}_FILE: cannot read {path}: {type(exc).__name__}"
+        ) from None
+    return text.removesuffix("\n").removesuffix("\r")
 
 
 class TopicNames(BaseModel):
@@ -45,8 +72,29 @@ class TopicNames(BaseModel):
         return [self.health_scores, self.risk_alerts, self.dlq]
 
 
+class TlsFiles(BaseModel):
+    """Client-side TLS towards one service: whom to trust and, for mutual TLS, who we are."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cafile: FilePath | None = None  # PEM bundle; None: the system's CAs
+    certfile: FilePath | None = None  # client certificate (mutual TLS) ...
+    keyfile: FilePath | None = None  # ... and its key
+    check_hostname: bool = True
+
+    @model_validator(mode="after")
+    def _certificate_with_its_key(self) -> TlsFiles:
+        if (self.certfile is None) != (self.keyfile is None):
+            raise ValueError("CERTFILE and KEYFILE go together (a client certificate and its key)")
+        return self
+
+
 class Settings(BaseSettings):
-    """The engine's one typed configuration object (env prefix ``HS_``)."""
+    """The engine's one typed configuration object (env prefix ``HS_``).
+
+    A secret ``X`` in :data:`SECRET_FIELDS` may instead be read from the file ``X_file`` names
+    (``HS_REDIS_PASSWORD_FILE=/run/secrets/redis``); setting both is an error.
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="HS_", env_nested_delimiter="__", frozen=True, extra="ignore"
@@ -54,19 +102,36 @@ class Settings(BaseSettings):
 
     app_id: str = "healthstream"
     kafka_bootstrap: str = "localhost:9092"
-    # Kafka security (stream_app/kafka_auth.py): TLS and/or SASL, as brokers in production use.
-    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_cafile: Path | None = None  # None: the system trust store
-    kafka_ssl_certfile: Path | None = None  # client certificate, for mutual TLS
-    kafka_ssl_keyfile: Path | None = None
     redis_url: SecretStr = SecretStr("redis://localhost:6379/0")
+    redis_url_file: Path | None = None
     redis_prefix: str = Field(default="hs:", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    # AUTH (ACL user or requirepass) and TLS; TLS is on when redis_url is rediss://
+    redis_username: str | None = None
+    redis_password: SecretStr | None = None
+    redis_password_file: Path | None = None
+    redis_ssl: TlsFiles = TlsFiles()
+    redis_socket_timeout: timedelta = timedelta(seconds=5)
     topics: TopicNames = TopicNames()
     partitions: int = Field(default=4, ge=1, le=1024)
     replication_factor: int = Field(default=1, ge=1)
+    # Kafka client security (every client: worker, topics create, producers)
+    kafka_security_protocol: KafkaSecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_sasl_password_file: Path | None = None
+    kafka_ssl: TlsFiles = TlsFiles()
+    kafka_ssl_key_password: SecretStr | None = None
+    kafka_ssl_key_password_file: Path | None = None
+    # consumer-group liveness: how soon a dead worker's partitions move to another one
+    broker_session_timeout: timedelta = Field(
+        default=timedelta(seconds=45), ge=timedelta(seconds=2), le=timedelta(minutes=5)
+    )
+    broker_heartbeat_interval: timedelta = Field(
+        default=timedelta(seconds=3), gt=timedelta(0), le=timedelta(minutes=1)
+    )
+    # warm copies of other workers' state partitions, so a failover need not replay the changelog
+    table_standby_replicas: int = Field(default=1, ge=0, le=8)
 
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, ge=1, le=65535)
@@ -87,7 +152,6 @@ class Settings(BaseSettings):
     due_budget: int = Field(default=5_000, ge=1)
     idle_advance_after: timedelta | None = timedelta(minutes=5)
     redis_flush_interval: timedelta = timedelta(milliseconds=200)
-
     census_interval: timedelta = Field(
         default=timedelta(seconds=15),
         description="How often the account-population and consumer-lag gauges are refreshed.",
@@ -109,17 +173,41 @@ class Settings(BaseSettings):
                 raise ValueError(f"expected host:port[,host:port...], got {value!r}")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for name in SECRET_FIELDS:
+            path = data.get(f"{name}_file")
+            if path is None or path == "":
+                continue
+            if data.get(name) not in (None, ""):
+                raise ValueError(f"set HS_{name.upper()} or HS_{name.upper()}_FILE, not both")
+            data = {**data, name: _read_secret(name, path)}
+        return data
+
     @model_validator(mode="after")
-    def _kafka_security(self) -> Self:
+    def _consistent_security(self) -> Settings:
         sasl = self.kafka_security_protocol.startswith("SASL_")
-        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
+        if sasl and (not self.kafka_sasl_username or self.kafka_sasl_password is None):
             raise ValueError(
                 f"HS_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
-                "HS_KAFKA_SASL_USERNAME and HS_KAFKA_SASL_PASSWORD"
+                "HS_KAFKA_SASL_USERNAME and HS_KAFKA_SASL_PASSWORD (or _FILE)"
             )
-        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
-            raise ValueError("HS_KAFKA_SSL_CERTFILE and HS_KAFKA_SSL_KEYFILE go together")
+        if self.broker_heartbeat_interval * 2 > self.broker_session_timeout:
+            raise ValueError(
+                "HS_BROKER_HEARTBEAT_INTERVAL must be at most half the session timeout"
+            )
         return self
+
+    @property
+    def redis_tls(self) -> bool:
+        return self.redis_url.get_secret_value().startswith("rediss://")
+
+    @property
+    def kafka_tls(self) -> bool:
+        return self.kafka_security_protocol in ("SSL", "SASL_SSL")
 
     @cached_property
     def broker_url(self) -> str:

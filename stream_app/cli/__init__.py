@@ -167,6 +167,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects unknown ones
 
 
+def _explain(error: ValidationError) -> str:
+    """One line per problem, naming the variable and never echoing a value: pydantic's own
+    message quotes the input, which for a model-level check is every setting, secrets too."""
+    lines = []
+    for problem in error.errors(include_input=False, include_url=False, include_context=False):
+        where = "__".join(str(part) for part in problem["loc"]).upper()
+        lines.append(f"  {'HS_' + where if where else 'settings'}: {problem['msg']}")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -175,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"error: invalid configuration (HS_* environment):\n{exc}", file=sys.stderr)
+        print(f"error: invalid configuration (HS_* environment):\n{_explain(exc)}", file=sys.stderr)
         return 2
     try:
         return _run(args, settings)

@@ -10,10 +10,10 @@ import orjson
 from kafka import KafkaProducer
 
 from stream_app.clock import Clock
+from stream_app.connections import kafka_client_options
 from stream_app.demo.generator import DemoGenerator, DemoRecord
 from stream_app.envelope import Envelope, read_envelopes
 from stream_app.errors import InputFileError
-from stream_app.kafka_auth import kafka_python_options
 from stream_app.settings import Settings
 
 __all__ = ["produce_demo", "replay"]
@@ -21,12 +21,11 @@ __all__ = ["produce_demo", "replay"]
 
 def _producer(settings: Settings) -> KafkaProducer:
     return KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **kafka_client_options(settings),
         client_id="healthstream-cli",
         acks="all",
         linger_ms=20,
         max_request_size=4 * settings.max_message_bytes,
-        **kafka_python_options(settings),
     )
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from stream_app.connections import kafka_client_options
 from stream_app.errors import ConfigurationError
-from stream_app.kafka_auth import kafka_python_options
 from stream_app.settings import Settings
 
 __all__ = ["TopicSpec", "create_topics", "topic_specs"]
@@ -47,11 +47,7 @@ def create_topics(settings: Settings, partitions: int | None = None) -> list[str
     co-partitioned with them, so a mismatch would put an account's events on two workers.
     """
     specs = topic_specs(settings, partitions)
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap,
-        client_id="healthstream-admin",
-        **kafka_python_options(settings),
-    )
+    admin = KafkaAdminClient(**kafka_client_options(settings), client_id="healthstream-admin")
     try:
         existing = {
             meta["name"]: len(meta["partitions"])

@@ -7,7 +7,7 @@ not a timestamp. Unknown fields are ignored, so producers can add fields before 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -44,6 +44,25 @@ AccountId = Annotated[
 ShortText = Annotated[str, StringConstraints(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
+# Event time is turned into epoch seconds and back into UTC datetimes (windows, ``as_of``): an
+# instant outside these bounds, such as 0001-01-01T00:00:00+14:00 (year 0 in UTC), would make
+# that conversion raise in the score tick instead of being rejected at the door.
+EARLIEST_EVENT_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_EVENT_TIME = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def _plausible_time(value: datetime) -> datetime:
+    if not EARLIEST_EVENT_TIME <= value < LATEST_EVENT_TIME:
+        raise ValueError(
+            f"must be from {EARLIEST_EVENT_TIME.isoformat()} to before "
+            f"{LATEST_EVENT_TIME.isoformat()}"
+        )
+    return value
+
+
+EventTime = Annotated[AwareDatetime, AfterValidator(_plausible_time)]
+
+
 def _bounded_properties(value: dict[str, Any]) -> dict[str, Any]:
     if len(value) > MAX_PROPERTIES_KEYS:
         raise ValueError(f"at most {MAX_PROPERTIES_KEYS} keys allowed, got {len(value)}")
@@ -65,8 +84,9 @@ class InputEvent(_Contract):
 
     event_id: Identifier = Field(description="Idempotency key: a repeated event_id counts once.")
     account_id: AccountId = Field(description="The customer account; also the partition key.")
-    occurred_at: AwareDatetime = Field(
-        description="RFC 3339 timestamp with offset; event time, which all windows use."
+    occurred_at: EventTime = Field(
+        description="RFC 3339 timestamp with offset, from 1970 to before 3000; event time, "
+        "which all windows use."
     )
     schema_version: int = Field(default=1, ge=1, le=1000)
 
@@ -126,7 +146,7 @@ class AccountProfile(_Contract):
     plan: ShortText | None = None
     renewal_date: date | None = None
     arr: float | None = Field(default=None, ge=0, le=1e13)
-    updated_at: AwareDatetime | None = None
+    updated_at: EventTime | None = None
     schema_version: int = Field(default=1, ge=1, le=1000)
 
 

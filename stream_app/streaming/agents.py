@@ -112,15 +112,30 @@ class EngineAgents:
 
     async def _consume_rekeyed(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
-            headers = event.headers
-            record = RawRecord(
-                _text(headers[H_TOPIC]),
-                int(headers[H_PARTITION]),
-                int(headers[H_OFFSET]),
-                event.message.key,
-                event.message.value,
-            )
+            record = self._rekeyed_source(event)
+            if record is None:
+                # not forwarded by a worker: its headers are not trusted (nor turned into a
+                # metric label); it is rejected under the re-key topic's own coordinates
+                message = event.message
+                own = RawRecord(
+                    message.topic, message.partition, message.offset, message.key, message.value
+                )
+                rejection = Rejection("validation", "re-keyed record without valid hs-source-*")
+                await self._reject(own.topic, self.core.ingestor.dead_letter(own, rejection))
+                continue
             await self._handle_safely(event, record, rekey_allowed=False)
+
+    def _rekeyed_source(self, event: EventT) -> RawRecord | None:
+        """The input coordinates a worker put in the headers; None if they are not that."""
+        headers = event.headers or {}
+        try:
+            topic = _text(headers[H_TOPIC])
+            partition, offset = int(headers[H_PARTITION]), int(headers[H_OFFSET])
+        except (KeyError, ValueError, UnicodeDecodeError):
+            return None
+        if topic not in self.kinds or partition < 0 or offset < 0:
+            return None
+        return RawRecord(topic, partition, offset, event.message.key, event.message.value)
 
     async def _handle_safely(
         self, event: EventT, record: RawRecord, *, rekey_allowed: bool

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from kafka import KafkaConsumer, KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from stream_app.settings import Settings, TopicNames
 
@@ -53,7 +54,7 @@ class Deployment:
     tmp: Path
     partitions: int = 3
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
-    extra_env: dict[str, str] = field(default_factory=dict)  # more HS_* settings for workers
+    extra_env: dict[str, str] = field(default_factory=dict)  # HS_* overrides for the workers
 
     @property
     def redis_prefix(self) -> str:
@@ -68,7 +69,7 @@ class Deployment:
     def env(self, web_port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HS_")}
         env |= {
-            "HS_APP_ID": f"healthstream-test-{self.run_id}",
+            "HS_APP_ID": self.app_id,
             "HS_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "HS_REDIS_URL": self.redis_url,
             "HS_PARTITIONS": str(self.partitions),
@@ -80,13 +81,26 @@ class Deployment:
         env |= {f"HS_TOPICS__{k.upper()}": v for k, v in self.topics.model_dump().items()}
         return env | self.extra_env
 
+    @property
+    def app_id(self) -> str:
+        return f"healthstream-test-{self.run_id}"
+
     def settings(self) -> Settings:
         return Settings(
-            app_id=f"healthstream-test-{self.run_id}",
+            app_id=self.app_id,
             kafka_bootstrap=self.kafka_bootstrap,
             partitions=self.partitions,
             topics=self.topics,
         )
+
+
+def sum_samples(samples: list[Sample], name: str, **labels: str) -> float:
+    """The sum of the samples called ``name`` whose labels include ``labels``."""
+    return sum(
+        sample.value
+        for sample in samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )
 
 
 class Worker:
@@ -125,18 +139,22 @@ class Worker:
 
         wait_for(ready, timeout, "worker /readyz")
 
-    def metric(self, name: str, **labels: str) -> float:
+    def samples(self) -> list[Sample] | None:
+        """Every sample on ``/metrics`` (one scrape), or None when it does not answer."""
         status, body = self.get("/metrics")
         if status != 200:
+            return None
+        return [
+            sample
+            for family in text_string_to_metric_families(body.decode())
+            for sample in family.samples
+        ]
+
+    def metric(self, name: str, **labels: str) -> float:
+        samples = self.samples()
+        if samples is None:
             return float("nan")
-        total = 0.0
-        for family in text_string_to_metric_families(body.decode()):
-            for sample in family.samples:
-                if sample.name == name and all(
-                    sample.labels.get(k) == v for k, v in labels.items()
-                ):
-                    total += sample.value
-        return total
+        return sum_samples(samples, name, **labels)
 
     def log_tail(self, lines: int = 60) -> str:
         self._log.flush()

@@ -34,6 +34,21 @@ def test_invalid_configuration_fails_with_a_clear_message(monkeypatch, capsys):
     assert "invalid configuration" in capsys.readouterr().err
 
 
+def test_invalid_configuration_names_the_variable_and_never_echoes_a_secret(monkeypatch, capsys):
+    # pydantic's message for a model-level check quotes every input, secrets included
+    monkeypatch.setenv("HS_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("HS_KAFKA_SASL_PASSWORD", "pw-that-must-not-print")
+    assert main(["schemas", "export", "--dir", "/nonexistent-never-written"]) == 2
+    err = capsys.readouterr().err
+    assert "HS_KAFKA_SASL_USERNAME" in err and "pw-that-must-not-print" not in err
+
+    monkeypatch.setenv("HS_PARTITIONS", "0")
+    assert main(["schemas", "export", "--dir", "/nonexistent-never-written"]) == 2
+    err = capsys.readouterr().err
+    assert "HS_PARTITIONS: Input should be greater than or equal to 1" in err
+    assert "pw-that-must-not-print" not in err
+
+
 def test_bad_arguments_exit_non_zero(capsys):
     with pytest.raises(SystemExit) as caught:
         main(["produce-demo", "--rate", "-5"])

@@ -123,3 +123,15 @@ def test_fuzz_arbitrary_json_only_ever_reject_cleanly(value, kind):
 )
 def test_fuzz_mutated_events_only_ever_decode_or_reject_cleanly(overrides):
     assert _clean(decode(json.dumps(USAGE | overrides).encode()))
+
+
+def test_an_instant_before_the_epoch_is_a_validation_rejection_not_a_crash_later():
+    # 0001-01-01T00:00:00+14:00 is year 0 in UTC: accepted, it made every score tick raise
+    decoder = Decoder(max_message_bytes=4096, max_future_skew=None)
+    raw = (
+        b'{"event_id":"e","account_id":"a","user_id":"u","event_type":"x",'
+        b'"occurred_at":"0001-01-01T00:00:00+14:00"}'
+    )
+    rejection = decoder.decode("usage", raw, datetime.now(UTC))
+    assert isinstance(rejection, Rejection)
+    assert rejection.error_class == "validation" and "occurred_at" in rejection.reason

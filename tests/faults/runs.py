@@ -1,0 +1,161 @@
+"""Driving a deployment through a fault test: when it has drained, and what it ended with."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+from stream_app.ingest import Outcome
+from tests.faults.workload import (
+    FaultLog,
+    dead_letter_sources,
+    diff,
+    final_states,
+    latest_by_key,
+    read_to_end,
+    summarise,
+    usage_counts,
+)
+from tests.integration.fixtures import Deployment, Worker, sum_samples
+
+__all__ = [
+    "RunResult",
+    "assert_published_converged",
+    "assert_same_outcome",
+    "collect",
+    "consumed_topics",
+    "event_counts",
+    "group_lag",
+    "wait_drained",
+]
+
+
+def consumed_topics(deployment: Deployment) -> list[str]:
+    """Every topic the worker's consumer group reads: the inputs and the re-key topic."""
+    return [*deployment.topics.inputs(), f"{deployment.app_id}-events-by-account"]
+
+
+def _end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    try:
+        tps = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in consumer.partitions_for_topic(topic) or ()
+        ]
+        return consumer.end_offsets(tps) if tps else {}
+    finally:
+        consumer.close()
+
+
+def group_lag(bootstrap: str, deployment: Deployment) -> int:
+    """Records on the consumed topics beyond the group's committed offsets.
+
+    Zero means every input record was processed *and* committed, and Faust flushes the
+    producer (state changelog, DLQ, scores) before it commits offsets.
+    """
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        committed = admin.list_group_offsets(deployment.app_id).get(deployment.app_id, {})
+    finally:
+        admin.close()
+    ends = _end_offsets(bootstrap, consumed_topics(deployment))
+    return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+
+
+def wait_drained(
+    deployment: Deployment, worker: Worker | None = None, timeout: float = 240, quiet: float = 3
+) -> float:
+    """Wait until the group has no lag and the outputs stopped growing for ``quiet`` seconds
+    (the last ticks published their scores); return how long that took."""
+    bootstrap = deployment.kafka_bootstrap
+    outputs = [deployment.topics.health_scores, deployment.topics.dlq]
+    started = time.monotonic()
+    stable_since, last_ends = None, None
+    while time.monotonic() - started < timeout:
+        if worker is not None and worker.process.poll() is not None:
+            raise AssertionError(f"worker exited {worker.process.returncode}:\n{worker.log_tail()}")
+        ends = _end_offsets(bootstrap, outputs)
+        if group_lag(bootstrap, deployment) == 0 and ends == last_ends:
+            stable_since = stable_since or time.monotonic()
+            if time.monotonic() - stable_since >= quiet:
+                return time.monotonic() - started
+        else:
+            stable_since = None
+        last_ends = ends
+        time.sleep(0.5)
+    lag = group_lag(bootstrap, deployment)
+    raise AssertionError(f"not drained within {timeout}s (lag {lag})")
+
+
+def event_counts(worker: Worker, deployment: Deployment) -> Counter[str]:
+    """This worker process's ``healthscore_events_total`` by outcome, over the input topics
+    (one scrape); empty if the worker does not answer."""
+    samples = worker.samples() or []
+    return Counter(
+        {
+            outcome.value: int(
+                sum(
+                    sum_samples(samples, "healthscore_events_total", topic=t, outcome=outcome.value)
+                    for t in deployment.topics.inputs()
+                )
+            )
+            for outcome in Outcome
+        }
+    )
+
+
+@dataclass
+class RunResult:
+    """What a drained deployment ended with, read from its topics."""
+
+    summary: dict[str, dict[str, Any]]  # workload.summarise of the changelog
+    scores: dict[str, dict[str, Any]]  # latest HealthScore per account on the scores topic
+    dead_letters: Counter[tuple[str, int, int, str]]
+    counts: Counter[str] = field(default_factory=Counter)  # event outcomes, if one process ran
+
+    def published(self) -> dict[str, tuple[str, float]]:
+        return {a: (s["band"], s["score"]) for a, s in self.scores.items()}
+
+
+def collect(deployment: Deployment, as_of: datetime) -> RunResult:
+    bootstrap = deployment.kafka_bootstrap
+    return RunResult(
+        summary=summarise(final_states(bootstrap, deployment.app_id), as_of),
+        scores=latest_by_key(read_to_end(bootstrap, deployment.topics.health_scores)),
+        dead_letters=dead_letter_sources(bootstrap, deployment.topics),
+    )
+
+
+def assert_published_converged(run: RunResult) -> None:
+    """The last score published per account is the score its final state implies, to within
+    the 1-point emission step (DESIGN §4: smaller moves are not published)."""
+    for account, summary in run.summary.items():
+        if summary["score"] is None:
+            continue
+        score, band = summary["score"][:2]
+        published = run.scores.get(account)
+        assert published is not None, f"{account}: no score published"
+        assert published["band"] == band, f"{account}: published {published}, state says {band}"
+        assert abs(published["score"] - score) < 1.0, f"{account}: {published['score']} vs {score}"
+
+
+def assert_same_outcome(reference: RunResult, run: RunResult, log: FaultLog) -> None:
+    """``run`` counted every event of ``log`` exactly once, as the uninterrupted ``reference``
+    did: same per-account state and final-state scores, same rejected records, published
+    scores converged."""
+    truth = log.usage_per_day()
+    assert usage_counts(reference.summary) == truth, diff(truth, usage_counts(reference.summary))
+    assert usage_counts(run.summary) == truth, diff(truth, usage_counts(run.summary))
+    assert run.summary == reference.summary, diff(reference.summary, run.summary)
+    missing = set(reference.dead_letters) - set(run.dead_letters)
+    extra = set(run.dead_letters) - set(reference.dead_letters)
+    assert not missing and not extra, f"dead letters missing {missing}, extra {extra}"
+    assert sum(reference.dead_letters.values()) == log.invalid
+    assert_published_converged(reference)
+    assert_published_converged(run)
