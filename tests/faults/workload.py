@@ -33,12 +33,14 @@ import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from pydantic import ValidationError
 
+from stream_app.app import window_spec
 from stream_app.contracts.inputs import ProductUsageEvent
 from stream_app.contracts.outputs import DeadLetter
 from stream_app.demo.cohort import Cohort
 from stream_app.scoring import ScoringConfig, load_scoring_config, score_account
 from stream_app.settings import Settings, TopicNames
-from stream_app.state import AccountState, WindowSpec, day_of, decode_state
+from stream_app.state import AccountState, day_of, decode_state
+from stream_app.state.sketch import distinct_count
 from stream_app.state.spec import DAY_SECONDS
 
 __all__ = [
@@ -54,7 +56,7 @@ __all__ = [
 ]
 
 SCORING: ScoringConfig = load_scoring_config(Settings().scoring_config)
-SPEC = WindowSpec(key_features=tuple(SCORING.key_features))
+SPEC = window_spec(SCORING, Settings())  # the worker's own, from the default model file
 KIND_FIELD = {"usage": "usage", "ticket": "tickets", "survey": "surveys", "account": "accounts"}
 
 
@@ -255,7 +257,7 @@ def summarise(states: dict[str, AccountState], as_of: datetime) -> dict[str, dic
             "escalations": sum(b.escalations for b in days.values()),
             "reopens": sum(b.reopens for b in days.values()),
             "features": sorted({d: b.features for d, b in days.items()}.items()),
-            "nsm_value": round(sum(b.nsm_value for b in days.values()), 6),
+            "nsm_per_day": {d: [_nsm_number(v) for v in b.nsm] for d, b in days.items() if b.nsm},
             "tickets": sorted(
                 (ticket_id, t.priority, t.is_open, t.updated_at)
                 for ticket_id, t in state.tickets.items()
@@ -269,6 +271,11 @@ def summarise(states: dict[str, AccountState], as_of: datetime) -> dict[str, dic
             else (result.score, result.band, result.confidence, result.drivers),
         }
     return summary
+
+
+def _nsm_number(value: float | bytes) -> float:
+    """A day's NSM value as a number: a sketch's distinct count, or the count/sum itself."""
+    return distinct_count([value]) if isinstance(value, bytes) else round(value, 6)
 
 
 def usage_counts(summary: dict[str, dict[str, Any]]) -> dict[str, dict[int, int]]:
