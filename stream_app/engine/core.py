@@ -154,7 +154,8 @@ class EngineCore:
     def recover(self) -> None:
         """After the store was rebuilt (a restart or new partitions): re-score every account on
         the next tick, and resume event time where the recovered state left it."""
-        for account_id in self.store:
+        accounts = self.store.keys()  # a StateStore is not iterable itself
+        for account_id in accounts:
             self._dirty.add(account_id)
             state = self.store.get(account_id)
             if state is None:

@@ -60,3 +60,15 @@ def test_a_detractor_fires_and_a_quiet_month_resolves_it():
     first = next(a for a in s.alerts if a["rule"] == "detractor_response")
     assert first["severity"] == "critical"
     assert "comment" not in first["summary"]
+
+
+def test_recovery_resumes_event_time_and_rescores_every_account():
+    s = Scenario()
+    s.steady_usage("acme", days=3, users=4)
+    states = s.core.store.data
+    fresh = Scenario()  # a restarted worker: the same states, nothing else
+    fresh.core.store.data.update(states)
+    fresh.core.recover()
+    assert fresh.core.watermark == s.core.watermark
+    assert fresh.core.has_work
+    assert [score.account_id for score in fresh.core.tick().scores] in ([], ["acme"])
