@@ -24,6 +24,10 @@ from kafka.errors import KafkaError
 from stream_app import __version__
 from stream_app.contracts.outputs import Band, DeadLetter, ErrorClass
 from stream_app.ingest import Outcome
+from stream_app.metrics import ALERT_STATUSES, SEVERITIES
+from stream_app.observability.census import UNSCORED
+from stream_app.scoring import load_scoring_config
+from stream_app.settings import Settings
 from tests.faults.runs import event_counts, wait_drained
 from tests.faults.workload import read_to_end
 from tests.integration.fixtures import wait_for
@@ -230,16 +234,27 @@ def _topic(deployment, kind: str) -> str:
     return getattr(deployment.topics, kind)
 
 
+BUCKET = re.compile(r"\d+(\.\d+)?(e[+-]?\d+)?")
+
+
 def _label_values_allowed(deployment, samples) -> None:
+    """Every label value comes from a closed set the engine defines, never from a producer."""
     allowed = {
         "topic": {*deployment.topics.inputs(), _topic(deployment, "rekeyed")},
         "outcome": {o.value for o in Outcome},
         "reason": set(get_args(ErrorClass)),
-        "band": set(get_args(Band)),
+        "band": {*get_args(Band), UNSCORED},
         "version": {__version__},
+        "rule": set(load_scoring_config(Settings().scoring_config).alert_rules),
+        "severity": set(SEVERITIES),
+        "status": set(ALERT_STATUSES),
+        "partition": {str(p) for p in range(deployment.partitions)},
     }
     for sample in samples:
         for label, value in sample.labels.items():
+            if label == "le":  # histogram buckets: numbers the metric declares
+                assert value == "+Inf" or BUCKET.fullmatch(value), f"{sample.name}: le={value!r}"
+                continue
             assert value in allowed[label], f"{sample.name}: label {label}={value!r}"
 
 
