@@ -62,6 +62,7 @@ def format_table(r: dict[str, Any]) -> str:
         "p99_ms",
         "rss_mb",
         "bytes_per_account",
+        "engine_eps_1_worker",
         "engine_eps_2_workers",
     ):
         lines.append(f"{key:<22}{_fmt(r.get(key)):>14}")
