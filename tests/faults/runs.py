@@ -37,7 +37,7 @@ __all__ = [
 
 def consumed_topics(deployment: Deployment) -> list[str]:
     """Every topic the worker's consumer group reads: the inputs and the re-key topic."""
-    return [*deployment.topics.inputs(), f"{deployment.app_id}-events-by-account"]
+    return [*deployment.topics.inputs(), deployment.settings().rekey_topic]
 
 
 def _end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
