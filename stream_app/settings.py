@@ -209,6 +209,11 @@ class Settings(BaseSettings):
     def kafka_tls(self) -> bool:
         return self.kafka_security_protocol in ("SSL", "SASL_SSL")
 
+    @property
+    def rekey_topic(self) -> str:
+        """Internal topic that moves badly keyed records to their account's partition."""
+        return f"{self.app_id}-events-by-account"
+
     @cached_property
     def broker_url(self) -> str:
         return ",".join(f"kafka://{s.strip()}" for s in self.kafka_bootstrap.split(","))

@@ -37,6 +37,9 @@ def topic_specs(settings: Settings, partitions: int | None = None) -> list[Topic
         TopicSpec(t.health_scores, n, latest),
         TopicSpec(t.risk_alerts, n, {"cleanup.policy": "delete", "retention.ms": str(30 * DAY_MS)}),
         TopicSpec(t.dlq, n, {"cleanup.policy": "delete", "retention.ms": str(30 * DAY_MS)}),
+        # created up front, not left to Faust: a worker whose consumer subscribes before the
+        # topic exists ignores it until its next rebalance, stranding re-keyed records there
+        TopicSpec(settings.rekey_topic, n, events),
     ]
 
 

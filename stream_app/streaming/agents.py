@@ -55,7 +55,7 @@ class EngineAgents:
         self.partitioner = AccountPartitioner(settings.partitions)
         self.inputs = app.topic(*self.kinds, allow_empty=True, **RAW)
         self.rekeyed = app.topic(
-            f"{settings.app_id}-events-by-account",
+            settings.rekey_topic,
             partitions=settings.partitions,
             internal=True,
             allow_empty=True,

@@ -37,7 +37,7 @@ __all__ = [
 
 def consumed_topics(deployment: Deployment) -> list[str]:
     """Every topic the worker's consumer group reads: the inputs and the re-key topic."""
-    return [*deployment.topics.inputs(), f"{deployment.app_id}-events-by-account"]
+    return [*deployment.topics.inputs(), deployment.settings().rekey_topic]
 
 
 def _end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
@@ -112,15 +112,17 @@ def event_counts(worker: Worker, deployment: Deployment) -> Counter[str]:
 
 @dataclass
 class RunResult:
-    """What a drained deployment ended with, read from its topics."""
+    """What a drained deployment ended with, read from its topics.
+
+    For risk alerts, add the alert topic's final value per dedup key here
+    (``latest_by_key(read_to_end(bootstrap, topics.risk_alerts))``, or keyed by the value's
+    ``dedup_key``) and compare the sets of firing/resolved keys in ``assert_same_outcome``.
+    """
 
     summary: dict[str, dict[str, Any]]  # workload.summarise of the changelog
     scores: dict[str, dict[str, Any]]  # latest HealthScore per account on the scores topic
     dead_letters: Counter[tuple[str, int, int, str]]
     counts: Counter[str] = field(default_factory=Counter)  # event outcomes, if one process ran
-
-    def published(self) -> dict[str, tuple[str, float]]:
-        return {a: (s["band"], s["score"]) for a, s in self.scores.items()}
 
 
 def collect(deployment: Deployment, as_of: datetime) -> RunResult:

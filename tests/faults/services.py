@@ -19,9 +19,7 @@ tiny offsets topic, Kafka's default message size limit, and stop/start by handle
 from __future__ import annotations
 
 import base64
-import ctypes
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -32,27 +30,15 @@ from pathlib import Path
 import redis
 
 from tests.faults.tls import TlsMaterial
+from tests.integration.fixtures import die_with_parent, free_port
 
-__all__ = ["KafkaUser", "PrivateKafka", "PrivateRedis", "free_port"]
+__all__ = ["KafkaUser", "PrivateKafka", "PrivateRedis"]
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_LIBS = ROOT / ".local" / "kafka" / "libs"
 KAFKA_LOG4J = ROOT / "deploy" / "local" / "log4j.properties"
 READY_LINE = "Kafka Server started"
 STOP_TIMEOUT = 30.0
-_PR_SET_PDEATHSIG = 1
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM it when the test process goes away."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class _ChildService:
@@ -66,34 +52,34 @@ class _ChildService:
         self.log_path = home / f"{self.name}.out"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def _spawn(self, argv: Sequence[str], cwd: Path | None = None) -> None:
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def _spawn(self, argv: Sequence[str]) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 list(argv),
-                cwd=cwd or self.home,
+                cwd=self.home,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
 
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
+    def stop(self) -> None:
         if not self.running:
             return
         assert self.process is not None
-        self.process.send_signal(sig)
+        self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
-
-    def kill(self) -> None:
-        self.stop(signal.SIGKILL)
 
     def _wait(self, ready: Callable[[], bool], timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -112,7 +98,7 @@ class _ChildService:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def __enter__(self):
-        self.start()  # type: ignore[attr-defined]
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -193,10 +179,6 @@ class PrivateRedis(_ChildService):
                 return False
 
         self._wait(ready, timeout)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
 
 
 # ---------------------------------------------------------------------------- Kafka
@@ -355,6 +337,3 @@ class PrivateKafka(_ChildService):
         self.stop()
         time.sleep(down_for)
         self.start()
-
-    def __repr__(self) -> str:
-        return f"PrivateKafka({self.bootstrap}, pid={self.process.pid if self.process else None})"

@@ -230,7 +230,7 @@ def _send(producer: KafkaProducer, deployment, record: Hostile):
 
 def _topic(deployment, kind: str) -> str:
     if kind == "rekeyed":
-        return f"{deployment.app_id}-events-by-account"
+        return deployment.settings().rekey_topic
     return getattr(deployment.topics, kind)
 
 

@@ -14,14 +14,13 @@ comes back *empty* is refilled only as accounts are re-scored (docs/decisions.md
 
 from __future__ import annotations
 
-import threading
 import time
 
 import orjson
 import pytest
 
 from tests.faults.runs import assert_same_outcome, collect, event_counts, wait_drained
-from tests.faults.workload import latest_by_key, produce, read_to_end
+from tests.faults.workload import feed, latest_by_key, produce, read_to_end
 from tests.integration.fixtures import Worker, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -44,13 +43,9 @@ def test_redis_down_for_30_seconds(
     deployment = new_deployment()
     worker = workers(deployment)
     worker.wait_ready()
-    feeder = threading.Thread(
-        target=produce,
-        args=(private_kafka.bootstrap, deployment.topics, fault_log.records),
-        kwargs={"partitions": deployment.partitions, "rate": RATE},
-        daemon=True,
+    feeder = feed(
+        private_kafka.bootstrap, deployment.topics, fault_log.records, deployment.partitions, RATE
     )
-    feeder.start()
     client = private_redis.client()
     prefix = deployment.redis_prefix
     wait_for(lambda: client.zcard(f"{prefix}scores") > 0, 120, "scores in Redis")

@@ -125,7 +125,7 @@ def test_mutual_tls_client_uses_the_documented_acls(
     command = [sys.executable, "-m", "stream_app", "topics", "create"]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("exists ") == 7, result.stdout
+    assert result.stdout.count("exists ") == 8, result.stdout
     no_certificate = Settings(
         kafka_bootstrap=private_kafka.ssl_bootstrap,
         kafka_security_protocol="SSL",
@@ -135,7 +135,7 @@ def test_mutual_tls_client_uses_the_documented_acls(
         KafkaAdminClient(**kafka_client_options(no_certificate), bootstrap_timeout_ms=5000)
     fault_report(
         "mTLS listener (client certificate required): topics create as CN=hs-worker "
-        "sees all 7 topics with the documented ACLs; without a certificate: refused"
+        "sees all 8 topics with the documented ACLs; without a certificate: refused"
     )
 
 

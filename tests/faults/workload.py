@@ -22,6 +22,7 @@ What a run is judged by, from the outside, after it has drained:
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -48,6 +49,7 @@ __all__ = [
     "LogRecord",
     "build_log",
     "dead_letter_sources",
+    "feed",
     "final_states",
     "latest_by_key",
     "produce",
@@ -170,6 +172,21 @@ def produce(
     finally:
         producer.close(timeout=10)
     return sent
+
+
+def feed(
+    bootstrap: str, topics: TopicNames, records: list[LogRecord], partitions: int, rate: float
+) -> threading.Thread:
+    """:func:`produce` at ``rate`` records/s in a background thread (already started), so a
+    fault can be injected while the log is still arriving. ``join()`` it before draining."""
+    thread = threading.Thread(
+        target=produce,
+        args=(bootstrap, topics, records, partitions, rate),
+        name="feeder",
+        daemon=True,
+    )
+    thread.start()
+    return thread
 
 
 # ----------------------------------------------------------------------------- reading back

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -24,6 +25,12 @@ from prometheus_client.samples import Sample
 from stream_app.settings import Settings, TopicNames
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def die_with_parent() -> None:
+    """A ``preexec_fn``: the child gets SIGTERM when the test process dies, however it dies
+    (Linux ``PR_SET_PDEATHSIG``), so a killed test run leaves no worker or broker behind."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -117,6 +124,7 @@ class Worker:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
 
     def url(self, path: str) -> str:
