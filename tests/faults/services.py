@@ -18,6 +18,7 @@ tiny offsets topic, Kafka's default message size limit, and stop/start by handle
 
 from __future__ import annotations
 
+import abc
 import base64
 import signal
 import subprocess
@@ -41,7 +42,7 @@ READY_LINE = "Kafka Server started"
 STOP_TIMEOUT = 30.0
 
 
-class _ChildService:
+class _ChildService(abc.ABC):
     """A long-running child process with a log file; stop = SIGTERM, then SIGKILL."""
 
     name = "service"
@@ -52,8 +53,9 @@ class _ChildService:
         self.log_path = home / f"{self.name}.out"
         self.process: subprocess.Popen[bytes] | None = None
 
+    @abc.abstractmethod
     def start(self) -> None:
-        raise NotImplementedError
+        """Spawn the service (through ``_spawn``) and wait until it answers."""
 
     def _spawn(self, argv: Sequence[str]) -> None:
         with self.log_path.open("ab") as log:
