@@ -39,4 +39,9 @@ class TableStateStore:
         return self.partitioner.partition_of(account_id) in self._active_partitions()
 
     def _active_partitions(self) -> set[int]:
-        return {tp.partition for tp in self.app.assignor.assigned_actives()}
+        # only the table's own partitions: the group leader is also assigned partition 0 of
+        # Faust's assignor topic, which made it score (and write back its stale standby copy
+        # of) accounts of partition 0 that another worker owned
+        changelog = self.table.changelog_topic.get_topic_name()
+        actives = self.app.assignor.assigned_actives()
+        return {tp.partition for tp in actives if tp.topic == changelog}
