@@ -6,11 +6,9 @@ Standby replicas (``HS_TABLE_STANDBY_REPLICAS``, default 1) keep a warm copy of 
 worker's state partitions, so the worker that is left does not start from an empty table.
 
 Each membership change happens while the group has no records in flight (the log arrives in
-thirds, and the group drains before a worker joins or leaves). With records fetched but not
-yet processed at the moment of a rebalance, faust-streaming 0.15.3 can skip some of them for
-good (its offset "gap" handling, faust-streaming#216/#606): this suite reproduced that and it
-is recorded in docs/decisions.md §15 as an open gap, not hidden by a test that sometimes
-passes.
+thirds, and the group drains before a worker joins or leaves): a rebalance with records
+fetched but not yet processed once lost records in a way not yet explained (docs/decisions.md
+§15), and a test that depends on it would pass or fail by timing.
 """
 
 from __future__ import annotations
