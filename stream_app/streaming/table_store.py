@@ -55,7 +55,13 @@ class TableStateStore:
         """
         app = self.app
         if app.rebalancing or app.consumer_generation_id != self._active_generation:
-            active = {tp.partition for tp in app.assignor.assigned_actives()}
+            # only the table's own partitions: the group leader is also assigned partition 0
+            # of Faust's assignor topic, which made it score (and write back its stale standby
+            # copy of) accounts of partition 0 that another worker owned
+            changelog = self.table.changelog_topic.get_topic_name()
+            active = {
+                tp.partition for tp in app.assignor.assigned_actives() if tp.topic == changelog
+            }
             if app.rebalancing:
                 return active
             self._active, self._active_generation = active, app.consumer_generation_id

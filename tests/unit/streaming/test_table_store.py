@@ -1,15 +1,20 @@
 """Which partitions the table store treats as this worker's own, across rebalances.
 
-The app here is a stand-in with only the three attributes the store reads (``assignor``,
-``rebalancing``, ``consumer_generation_id``): a real rebalance needs a broker and two workers,
-which tests/integration covers end to end; this pins the caching rule itself.
+The first test uses stand-ins with only the attributes the store reads (``assignor``,
+``rebalancing``, ``consumer_generation_id``, the table's changelog topic name): a real rebalance
+needs a broker and two workers, which tests/faults/test_rebalance.py runs end to end; these pin
+the rules themselves.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import faust
 from faust.types import TP
+
+from stream_app.state import AccountState
+from stream_app.streaming.codecs import STATE_CODEC, codec_table, register_codecs
 
 from stream_app.streaming.routing import AccountPartitioner
 from stream_app.streaming.table_store import TableStateStore
@@ -26,8 +31,25 @@ class Assignor:
 
 
 @dataclass
+class Changelog:
+    name: str = "state-changelog"
+
+    def get_topic_name(self) -> str:
+        return self.name
+
+
+@dataclass
+class Table:
+    changelog_topic: Changelog = field(default_factory=Changelog)
+
+
+def on_changelog(*partitions: int) -> set[TP]:
+    return {TP("state-changelog", p) for p in partitions}
+
+
+@dataclass
 class App:
-    assignor: Assignor = field(default_factory=lambda: Assignor({TP("t", 0), TP("t", 1)}))
+    assignor: Assignor = field(default_factory=lambda: Assignor(on_changelog(0, 1)))
     rebalancing: bool = False
     consumer_generation_id: int = 1
 
@@ -40,13 +62,13 @@ def account_on(partition: int, partitioner: AccountPartitioner) -> str:
 
 def test_ownership_follows_the_assignment_and_is_cached_within_a_generation():
     app, partitioner = App(), AccountPartitioner(4)
-    store = TableStateStore(app, table=None, partitioner=partitioner)  # type: ignore[arg-type]
+    store = TableStateStore(app, Table(), partitioner)  # type: ignore[arg-type]
     assert store.owns(account_on(0, partitioner))
     assert not store.owns(account_on(2, partitioner))
     assert app.assignor.calls == 1
 
     app.rebalancing = True  # revoked: partition 0 goes, 2 comes, generation not yet bumped
-    app.assignor.actives = {TP("t", 1), TP("t", 2)}
+    app.assignor.actives = on_changelog(1, 2)
     assert not store.owns(account_on(0, partitioner))
     assert store.owns(account_on(2, partitioner))
 
@@ -55,3 +77,29 @@ def test_ownership_follows_the_assignment_and_is_cached_within_a_generation():
     assert store.owns(account_on(2, partitioner)) and store.owns(account_on(1, partitioner))
     assert not store.owns(account_on(0, partitioner))
     assert app.assignor.calls == calls + 1
+
+
+def test_the_assignor_topic_partition_does_not_make_a_worker_own_accounts(monkeypatch):
+    """The group leader is also assigned partition 0 of ``<app>-__assignor-__leader``. Counting
+    it made the leader score accounts of state partition 0 owned by another worker and write
+    its stale copy of their state over theirs (lost events, seen in tests/faults).
+
+    The assignment is set on the real assignor by hand: a real one needs a broker and two
+    workers, which is what tests/faults/test_rebalance.py runs.
+    """
+    register_codecs()
+    app = faust.App("owner-test", broker="kafka://localhost:1", store="memory://")
+    table = codec_table(app, "account-state", 4, STATE_CODEC)
+    partitioner = AccountPartitioner(4)
+    store = TableStateStore(app, table, partitioner)
+    on_0 = next(f"acct-{i}" for i in range(100) if partitioner.partition_of(f"acct-{i}") == 0)
+    on_2 = next(f"acct-{i}" for i in range(100) if partitioner.partition_of(f"acct-{i}") == 2)
+    changelog = table.changelog_topic.get_topic_name()
+    actives = {TP("owner-test-__assignor-__leader", 0), TP(changelog, 2), TP(changelog, 3)}
+    monkeypatch.setattr(app.assignor, "assigned_actives", lambda: actives)
+    table.data[on_0] = AccountState()
+    table.data[on_2] = AccountState()
+
+    assert store.owns(on_2)
+    assert not store.owns(on_0)
+    assert list(store.keys()) == [on_2]
