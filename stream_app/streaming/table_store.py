@@ -92,9 +92,7 @@ class TableAlertStore:
 
     def put(self, account_id: str, alert: RiskAlert) -> None:
         self.table.data[alert.dedup_key] = AlertState.of(alert)
-        self.table.send_changelog(
-            self.partitioner.partition_of(account_id), alert.dedup_key, alert
-        )
+        self.table.send_changelog(self.partitioner.partition_of(account_id), alert.dedup_key, alert)
 
     def firing_counts(self) -> Counter[tuple[str, str]]:
         """Firing alerts by (rule, severity) on the partitions this worker owns."""

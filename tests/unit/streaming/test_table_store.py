@@ -15,7 +15,6 @@ from faust.types import TP
 
 from stream_app.state import AccountState
 from stream_app.streaming.codecs import STATE_CODEC, codec_table, register_codecs
-
 from stream_app.streaming.routing import AccountPartitioner
 from stream_app.streaming.table_store import TableStateStore
 
