@@ -22,8 +22,10 @@ import redis.asyncio as redis
 
 from bench.preload import default_end, records
 from bench.replay import new_core, raw_records
+from stream_app.clock import SystemClock
 from stream_app.engine.core import DictStateStore
 from stream_app.serving.score_store import ScoreStore
+from stream_app.settings import Settings
 from stream_app.state import AccountState, encode_state
 
 __all__ = ["CoreResult", "run_core"]
@@ -43,25 +45,34 @@ class ChangelogStore(DictStateStore):
 class CoreResult:
     events: int
     scores: int
+    evaluations: int
     ingest_us_per_event: float
     tick_us_per_score: float
     core_eps: float  # events / (ingest + tick CPU seconds)
 
 
-def run_core(events: int, accounts: int, tick_every: int, seed: int = 7) -> CoreResult:
+def run_core(
+    events: int, accounts: int, tick_every: int, seed: int = 7, catchup: bool = False
+) -> CoreResult:
     core = new_core().core
+    if catchup:  # the worker's clocks: the preload ends now, so most of it is a catch-up
+        settings = Settings()
+        core.wall_clock = SystemClock()
+        core.catchup_lag = settings.catchup_lag.total_seconds()  # type: ignore[union-attr]
+        core.catchup_budget = settings.catchup_budget
     core.store = ChangelogStore({})
     score_store = ScoreStore(redis.Redis(), on_error=lambda: None)
     pipe = redis.Redis().pipeline(transaction=False)  # staged in memory, never sent
     inputs = list(raw_records(records(accounts, events, 30, seed, default_end())))
     ingest = tick = 0.0
     scores = 0
-    for start in range(0, len(inputs), tick_every):
+    batches = [inputs[start : start + tick_every] for start in range(0, len(inputs), tick_every)]
+    while batches or core.has_work:  # then drained: what is dirty or due once caught up
         began = time.process_time()
-        for kind, record in inputs[start : start + tick_every]:
+        for kind, record in batches.pop(0) if batches else ():
             core.ingest(kind, record)
         ticked = time.process_time()
-        for score in core.tick():
+        for score in core.tick().scores:
             score.model_dump_json()
             score_store._stage(pipe, score)
             scores += 1
@@ -71,6 +82,7 @@ def run_core(events: int, accounts: int, tick_every: int, seed: int = 7) -> Core
     return CoreResult(
         events=len(inputs),
         scores=scores,
+        evaluations=core.evaluations,
         ingest_us_per_event=1e6 * ingest / len(inputs),
         tick_us_per_score=1e6 * tick / max(scores, 1),
         core_eps=len(inputs) / (ingest + tick),
@@ -84,12 +96,17 @@ def main() -> None:
     parser.add_argument(
         "--tick-every", type=int, default=5_000, help="events between ticks (~1 s of a worker)"
     )
+    parser.add_argument(
+        "--catchup",
+        action="store_true",
+        help="the worker's wall clock and catch-up settings (default: the backtest's event time)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile, top 30 by own time")
     args = parser.parse_args()
     profiler = cProfile.Profile() if args.profile else None
     if profiler is not None:
         profiler.enable()
-    result = run_core(args.events, args.accounts, args.tick_every)
+    result = run_core(args.events, args.accounts, args.tick_every, catchup=args.catchup)
     if profiler is not None:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)

@@ -150,6 +150,16 @@ class Settings(BaseSettings):
     )
     tick_interval: timedelta = timedelta(seconds=1)
     due_budget: int = Field(default=5_000, ge=1)
+    catchup_lag: timedelta | None = Field(
+        default=timedelta(hours=6),
+        description="Event time this far behind the wall clock is a catch-up: scoring is "
+        "budgeted (HS_CATCHUP_BUDGET) and midnight re-scores wait (None: never).",
+    )
+    catchup_budget: int = Field(
+        default=500,
+        ge=1,
+        description="Accounts touched only by usage events evaluated per tick during catch-up.",
+    )
     idle_advance_after: timedelta | None = timedelta(minutes=5)
     redis_flush_interval: timedelta = timedelta(milliseconds=200)
     census_interval: timedelta = Field(

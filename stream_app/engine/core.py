@@ -14,6 +14,14 @@ Scheduling, so that 100k accounts are never scanned every second:
   aged out completely ("silence is a signal");
 - a tick evaluates every dirty account and at most ``due_budget`` due ones, so a midnight with
   many accounts is spread over several ticks.
+
+Catch-up (event time more than ``catchup_lag`` behind the wall clock, e.g. a month of backlog):
+the scores published on the way are stale the moment they are sent, and re-scoring was most of
+the worker's time, so a tick then evaluates only accounts touched by tickets, surveys or
+profiles (what the event-driven alert rules read), at most ``catchup_budget`` accounts touched
+by usage only (longest-waiting first, the rest stay dirty and absorb more events), and no due
+ones (the NSM detector judges every closed day on the next evaluation anyway). Once caught up,
+every account still dirty or due is evaluated as before, on the same state.
 """
 
 from __future__ import annotations
@@ -94,6 +102,8 @@ class EngineCore:
         wall_clock: Clock,
         due_budget: int = 5_000,
         lane_of: Callable[[str], int] = lambda account_id: 0,
+        catchup_lag: float | None = None,
+        catchup_budget: int = 500,
     ) -> None:
         self.ingestor = ingestor
         self.scoring = scoring
@@ -102,13 +112,17 @@ class EngineCore:
         self.alerting = AccountAlerting(scoring, spec, alert_store)
         self.wall_clock = wall_clock
         self.due_budget = due_budget
+        self.catchup_lag = catchup_lag  # seconds; None: never in catch-up (the backtest)
+        self.catchup_budget = catchup_budget
+        self.evaluations = 0  # accounts evaluated so far (the bench's evaluations per event)
         self.watermark = float("-inf")  # newest event time seen (epoch seconds)
         # Newest usage event time per lane (the live worker's partition): partitions are read
         # at different speeds in a backlog, so a day is complete for an account only once
         # *its* partition's usage has moved past it, not once the fastest partition's has.
         self.lane_of = lane_of
         self._usage_time: dict[int, float] = {}
-        self._dirty: set[str] = set()
+        # dirty accounts in the order they became dirty; True: touched by a non-usage event
+        self._dirty: dict[str, bool] = {}
         self._due: list[tuple[float, str]] = []
         self._due_at: dict[str, float] = {}
 
@@ -125,7 +139,8 @@ class EngineCore:
             return result
         state.apply(model, self.spec)
         self.store.put(account_id, state)
-        self._dirty.add(account_id)
+        if not self._dirty.get(account_id, False):
+            self._dirty[account_id] = not isinstance(model, ProductUsageEvent)
         self.observe(model)
         return result
 
@@ -156,7 +171,7 @@ class EngineCore:
         the next tick, and resume event time where the recovered state left it."""
         accounts = self.store.keys()  # a StateStore is not iterable itself
         for account_id in accounts:
-            self._dirty.add(account_id)
+            self._dirty.setdefault(account_id, False)
             state = self.store.get(account_id)
             if state is None:
                 continue
@@ -172,15 +187,21 @@ class EngineCore:
 
     @property
     def has_work(self) -> bool:
-        return bool(self._dirty) or bool(self._due and self._due[0][0] <= self.watermark)
+        """Whether a tick now would evaluate anything (due accounts wait out a catch-up)."""
+        due = bool(self._due and self._due[0][0] <= self.watermark)
+        return bool(self._dirty) or (due and not self.catching_up)
 
     def tick(self) -> Published:
         published = Published([], [])
         if self.watermark == float("-inf"):
             return published
-        accounts = self._dirty
-        self._dirty = set()
-        budget = self.due_budget
+        if self.catching_up:
+            accounts = self._take_catchup_dirty()
+            budget = 0  # due accounts wait until caught up; they stay scheduled
+        else:
+            accounts = set(self._dirty)
+            self._dirty = {}
+            budget = self.due_budget
         while self._due and self._due[0][0] <= self.watermark and budget > 0:
             due_at, account_id = heapq.heappop(self._due)
             if self._due_at.get(account_id) == due_at:
@@ -192,7 +213,33 @@ class EngineCore:
             self._evaluate(account_id, as_of, published)
         return published
 
+    @property
+    def catching_up(self) -> bool:
+        """True while event time trails the wall clock by more than ``catchup_lag``."""
+        return (
+            self.catchup_lag is not None
+            and self.wall_clock.now().timestamp() - self.watermark > self.catchup_lag
+        )
+
+    def _take_catchup_dirty(self) -> set[str]:
+        """Every account with a non-usage event, plus the ``catchup_budget`` usage-only ones
+        that have waited longest; the others stay dirty (in order)."""
+        taken: set[str] = set()
+        budget = self.catchup_budget
+        kept: dict[str, bool] = {}
+        for account_id, urgent in self._dirty.items():
+            if urgent:
+                taken.add(account_id)
+            elif budget > 0:
+                taken.add(account_id)
+                budget -= 1
+            else:
+                kept[account_id] = False
+        self._dirty = kept
+        return taken
+
     def _evaluate(self, account_id: str, as_of: datetime, published: Published) -> None:
+        self.evaluations += 1
         state = self.store.get(account_id)
         if state is None or not self.store.owns(account_id):
             return  # a partition handed to another worker since it was scheduled

@@ -93,6 +93,10 @@ class EngineAgents:
             clock,
             due_budget=settings.due_budget,
             lane_of=self.partitioner.partition_of,
+            catchup_lag=(
+                settings.catchup_lag.total_seconds() if settings.catchup_lag is not None else None
+            ),
+            catchup_budget=settings.catchup_budget,
         )
         self._last_event = clock.now()
         app.agent(self.inputs, name="ingest")(self._consume_inputs)
