@@ -162,6 +162,18 @@ class Settings(BaseSettings):
     )
     idle_advance_after: timedelta | None = timedelta(minutes=5)
     redis_flush_interval: timedelta = timedelta(milliseconds=200)
+    producer_linger: timedelta = Field(
+        default=timedelta(milliseconds=5), ge=timedelta(0), le=timedelta(seconds=1)
+    )
+    input_batch_max: int = Field(
+        default=2_000,
+        ge=1,
+        description="Input records taken per batch; an account's state is written to the "
+        "changelog once per batch it was touched in.",
+    )
+    input_batch_within: timedelta = Field(
+        default=timedelta(milliseconds=50), gt=timedelta(0), le=timedelta(seconds=5)
+    )
     census_interval: timedelta = Field(
         default=timedelta(seconds=15),
         description="How often the account-population and consumer-lag gauges are refreshed.",

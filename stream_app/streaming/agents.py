@@ -9,6 +9,7 @@ table's write, see :class:`TableAlertStore`).
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Sequence
 
 import faust
 from faust.types import EventT
@@ -82,7 +83,7 @@ class EngineAgents:
                 settings.grace, settings.dedupe_horizon, settings.dedupe_max_ids_per_account
             ),
         )
-        state_store = TableStateStore(app, self.table, self.partitioner)
+        self.state_store = state_store = TableStateStore(app, self.table, self.partitioner)
         self.alert_store = TableAlertStore(self.alert_table, self.partitioner, state_store.owns)
         self.core = EngineCore(
             ingestor,
@@ -106,28 +107,43 @@ class EngineAgents:
 
     # ------------------------------------------------------------------ consuming
 
-    async def _consume_inputs(self, stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = event.message
-            record = RawRecord(
-                message.topic, message.partition, message.offset, message.key, message.value
-            )
-            await self._handle_safely(event, record, rekey_allowed=True)
+    def _batches(self, stream: faust.StreamT) -> AsyncIterator[Sequence[EventT]]:
+        """The stream in batches. ``take_events`` acks a batch's events only when the next one
+        is asked for, i.e. after the loop body, which ends with the batch's changelog flush."""
+        settings = self.settings
+        return stream.take_events(
+            settings.input_batch_max, within=settings.input_batch_within.total_seconds()
+        )
 
-    async def _consume_rekeyed(self, stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            record = self._rekeyed_source(event)
-            if record is None:
-                # not forwarded by a worker: its headers are not trusted (nor turned into a
-                # metric label); it is rejected under the re-key topic's own coordinates
+    async def _consume_inputs(self, stream: faust.StreamT) -> None:
+        async for events in self._batches(stream):
+            for event in events:
                 message = event.message
-                own = RawRecord(
+                record = RawRecord(
                     message.topic, message.partition, message.offset, message.key, message.value
                 )
-                rejection = Rejection("validation", "re-keyed record without valid hs-source-*")
-                await self._reject(own.topic, self.core.ingestor.dead_letter(own, rejection))
-                continue
-            await self._handle_safely(event, record, rekey_allowed=False)
+                await self._handle_safely(event, record, rekey_allowed=True)
+            self.state_store.flush()
+
+    async def _consume_rekeyed(self, stream: faust.StreamT) -> None:
+        async for events in self._batches(stream):
+            for event in events:
+                await self._handle_rekeyed(event)
+            self.state_store.flush()
+
+    async def _handle_rekeyed(self, event: EventT) -> None:
+        record = self._rekeyed_source(event)
+        if record is None:
+            # not forwarded by a worker: its headers are not trusted (nor turned into a
+            # metric label); it is rejected under the re-key topic's own coordinates
+            message = event.message
+            own = RawRecord(
+                message.topic, message.partition, message.offset, message.key, message.value
+            )
+            rejection = Rejection("validation", "re-keyed record without valid hs-source-*")
+            await self._reject(own.topic, self.core.ingestor.dead_letter(own, rejection))
+            return
+        await self._handle_safely(event, record, rekey_allowed=False)
 
     def _rekeyed_source(self, event: EventT) -> RawRecord | None:
         """The input coordinates a worker put in the headers; None if they are not that."""
@@ -205,6 +221,7 @@ class EngineAgents:
             # No input for a while: let event time follow the wall clock so silent accounts age.
             self.core.advance_watermark((now - self.settings.grace).timestamp())
         published = self.core.tick()
+        self.state_store.flush()  # the new last_score, the NSM detector's progress
         for alert in published.alerts:  # already published by the alert table's write
             self.metrics.alert_published(alert.rule, alert.severity, alert.status)
         for score in published.scores:

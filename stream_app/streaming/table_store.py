@@ -29,13 +29,30 @@ class TableStateStore:
         self.partitioner = partitioner
         self._active: set[int] = set()
         self._active_generation: int | None = None
+        self._unsent: set[str] = set()
 
     def get(self, account_id: str) -> AccountState | None:
         return self.table.data.get(account_id)
 
     def put(self, account_id: str, state: AccountState) -> None:
+        """In the table now; to the changelog on the next :meth:`flush`."""
         self.table.data[account_id] = state
-        self.table.send_changelog(self.partitioner.partition_of(account_id), account_id, state)
+        self._unsent.add(account_id)
+
+    def flush(self) -> None:
+        """One changelog record per account written since the last flush: its latest state.
+
+        The agents flush after each input batch, before its events are acked, and the timer
+        after each tick, so an offset is still committed only after the producer flushed the
+        state its record caused (Faust's commit flushes the producer first). Encoding the state
+        and its ledger once per batch instead of once per event is the point.
+        """
+        unsent, self._unsent = self._unsent, set()
+        data, partition_of = self.table.data, self.partitioner.partition_of
+        for account_id in unsent:
+            state = data.get(account_id)
+            if state is not None:
+                self.table.send_changelog(partition_of(account_id), account_id, state)
 
     def keys(self) -> list[str]:
         active = self._active_partitions()

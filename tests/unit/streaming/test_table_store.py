@@ -102,3 +102,31 @@ def test_the_assignor_topic_partition_does_not_make_a_worker_own_accounts(monkey
     assert store.owns(on_2)
     assert not store.owns(on_0)
     assert list(store.keys()) == [on_2]
+
+
+@dataclass
+class RecordingTable(Table):
+    data: dict[str, AccountState] = field(default_factory=dict)
+    sent: list[tuple[int, str, AccountState]] = field(default_factory=list)
+
+    def send_changelog(self, partition: int, key: str, value: AccountState) -> None:
+        self.sent.append((partition, key, value))
+
+
+def test_puts_reach_the_changelog_once_per_account_per_flush():
+    """A batch of events for one account is one changelog record: its state after the batch."""
+    table, partitioner = RecordingTable(), AccountPartitioner(4)
+    store = TableStateStore(App(), table, partitioner)  # type: ignore[arg-type]
+    first, later = AccountState(segment="smb"), AccountState(segment="enterprise")
+    store.put("acct-1", first)
+    store.put("acct-1", later)
+    store.put("acct-2", first)
+    assert store.get("acct-1") is later  # readable at once
+    assert table.sent == []
+    store.flush()
+    assert sorted(table.sent, key=lambda sent: sent[1]) == [
+        (partitioner.partition_of("acct-1"), "acct-1", later),
+        (partitioner.partition_of("acct-2"), "acct-2", first),
+    ]
+    store.flush()
+    assert len(table.sent) == 2  # nothing new to send
