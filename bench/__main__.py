@@ -32,7 +32,7 @@ from stream_app.cli.topics import create_topics
 from tests.integration.fixtures import wait_for
 
 log = logging.getLogger("bench")
-TICK_SECONDS = 1.0  # HS_TICK_INTERVAL default: scores are debounced by up to this much
+TICK_SECONDS = 0.25  # HS_TICK_INTERVAL default: scores are debounced by up to this much
 PEER_KEYS = {"raw": "raw_ceiling_eps", "naive_faust": "naive_faust_eps", "quix": "quix_eps"}
 
 

@@ -72,7 +72,7 @@ class Engine:
             producer_max_request_size=4 * settings.max_message_bytes,
             # batch changelog, score and DLQ records into fewer produce requests: with Faust's
             # default of 0 each was its own request (16 % of a worker in the socket write)
-            producer_linger_ms=settings.producer_linger.total_seconds() * 1000,
+            producer_linger=settings.producer_linger.total_seconds(),
             consumer_max_fetch_size=8 * settings.max_message_bytes,
         )
         metrics.prime(list(settings.topics.inputs()), self.scoring.alert_rules)

@@ -100,10 +100,10 @@ class EngineCore:
         store: StateStore,
         alert_store: AlertStore,
         wall_clock: Clock,
-        due_budget: int = 5_000,
+        due_budget: int = 40,
         lane_of: Callable[[str], int] = lambda account_id: 0,
         catchup_lag: float | None = None,
-        catchup_budget: int = 500,
+        catchup_budget: int = 25,
     ) -> None:
         self.ingestor = ingestor
         self.scoring = scoring
