@@ -139,7 +139,8 @@ class AccountState:
         self.first_seen = ts if self.first_seen is None else min(self.first_seen, ts)
         bucket = self._bucket(ts)
         bucket.events += 1
-        bucket.users = add_to_sketch(bucket.users, event.user_id)
+        users_before = bucket.users
+        bucket.users = add_to_sketch(users_before, event.user_id)
         bucket.features |= spec.feature_bit(event.event_type)
         if len(bucket.nsm) < len(spec.nsms):  # the day's first event, or NSMs were added
             bucket.nsm += [
@@ -149,7 +150,14 @@ class AccountState:
             if not nsm.counts(event.event_type):
                 continue
             if nsm.measure == "distinct_users":
-                bucket.nsm[i] = add_to_sketch(bucket.nsm[i], event.user_id)  # type: ignore[arg-type]
+                sketch = bucket.nsm[i]
+                # an NSM over every event type is the users sketch: share it (and its bytes in
+                # the changelog, see codec) instead of building the same sketch twice
+                bucket.nsm[i] = (
+                    bucket.users
+                    if sketch == users_before
+                    else add_to_sketch(sketch, event.user_id)  # type: ignore[arg-type]
+                )
             else:
                 bucket.nsm[i] += 1 if nsm.measure == "count" else event.quantity  # type: ignore[operator]
 

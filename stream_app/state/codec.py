@@ -6,6 +6,10 @@ state write; a format version leads the record so later layouts can still read o
 Version 2 (several NSMs, ticket open times, the NSM detector's progress) reads version 1
 records: their single NSM value becomes the primary's, a ticket's open time is taken as its last
 update, and the detector starts from the newest closed day.
+
+Version 3 writes an NSM sketch that is byte-identical to the day's users sketch (the default
+NSM, distinct users over all event types, always is) as ``True`` instead of a second copy:
+about a fifth of an account's bytes. Version 2 records read as before.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from stream_app.state.account import AccountState, DayBucket, TicketState
 
 __all__ = ["decode_state", "encode_state"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def encode_state(state: AccountState) -> bytes:
@@ -32,7 +36,7 @@ def encode_state(state: AccountState) -> bytes:
                     b.events,
                     b.users,
                     b.features,
-                    b.nsm,
+                    [True if value == b.users and value else value for value in b.nsm],
                     b.escalations,
                     b.reopens,
                 ]
@@ -76,8 +80,11 @@ def decode_state(data: bytes) -> AccountState:
     if version == 1:
         days = [[*row[:4], _v1_nsm(row[4], row[5]), *row[6:]] for row in days]
         tickets = [[*row, row[3]] for row in tickets]
-    elif version != FORMAT_VERSION:
+    elif version not in (2, FORMAT_VERSION):
         raise ValueError(f"unknown account-state format version {version}")
+    else:  # the users sketch stands for an identical NSM sketch (bytes are never True)
+        for row in days:
+            row[4] = [row[2] if value is True else value for value in row[4]]
     return AccountState(
         ledgers={kind: EventLedger.from_bytes(data) for kind, data in ledgers},
         first_seen=first_seen,

@@ -166,3 +166,24 @@ def test_codec_round_trips_any_state(events):
     assert encode_state(restored) == encode_state(state)
     as_of = T0 + timedelta(days=61)
     assert restored.signals("acme", as_of, SPEC) == state.signals("acme", as_of, SPEC)
+
+
+def test_an_nsm_sketch_equal_to_the_users_sketch_is_stored_once():
+    """The default NSM (distinct users over all event types) is the day's users sketch: shared
+    in memory and written once; a filtered NSM keeps its own sketch."""
+    filtered = WindowSpec(
+        key_features=SPEC.key_features,
+        nsms=(NsmSpec(), NsmSpec(name="exporters", event_types=frozenset({"export.run"}))),
+    )
+    state = AccountState()
+    for i, (user, event_type) in enumerate([("u1", "login"), ("u2", "export.run")]):
+        state.ledger_for("usage").admit(f"e{i}", T0.timestamp(), horizon=1e9, max_ids=100)
+        state.apply(usage(i, T0, user, event_type), filtered)
+    bucket = state.days[min(state.days)]
+    assert bucket.nsm[0] is bucket.users
+    assert bucket.nsm[1] != bucket.users
+    restored = decode_state(encode_state(state))
+    assert restored.days == state.days
+    one_copy = len(encode_state(state))
+    bucket.nsm[0] = bytes(bucket.users)  # equal bytes, not the same object: still written once
+    assert len(encode_state(state)) == one_copy
