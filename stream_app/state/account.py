@@ -154,9 +154,7 @@ class AccountState:
                 # an NSM over every event type is the users sketch: share it (and its bytes in
                 # the changelog, see codec) instead of building the same sketch twice
                 bucket.nsm[i] = (
-                    bucket.users
-                    if sketch == users_before
-                    else add_to_sketch(sketch, event.user_id)  # type: ignore[arg-type]
+                    bucket.users if sketch == users_before else add_to_sketch(sketch, event.user_id)  # type: ignore[arg-type]
                 )
             else:
                 bucket.nsm[i] += 1 if nsm.measure == "count" else event.quantity  # type: ignore[operator]
