@@ -21,7 +21,9 @@ the worker's time, so a tick then evaluates only accounts touched by tickets, su
 profiles (what the event-driven alert rules read), at most ``catchup_budget`` accounts touched
 by usage only (longest-waiting first, the rest stay dirty and absorb more events), and no due
 ones (the NSM detector judges every closed day on the next evaluation anyway). Once caught up,
-every account still dirty or due is evaluated as before, on the same state.
+accounts with new events are evaluated on every tick as before, and those left dirty by the
+catch-up (or by a recovery) at ``catchup_budget`` per tick next to them, so the end of a
+catch-up does not hold fresh scores back behind thousands of stale ones.
 """
 
 from __future__ import annotations
@@ -121,7 +123,8 @@ class EngineCore:
         # *its* partition's usage has moved past it, not once the fastest partition's has.
         self.lane_of = lane_of
         self._usage_time: dict[int, float] = {}
-        # dirty accounts in the order they became dirty; True: touched by a non-usage event
+        # dirty accounts in the order they became dirty; True: evaluate on the next tick (a
+        # non-usage event, or any event while not catching up), False: may wait its turn
         self._dirty: dict[str, bool] = {}
         self._due: list[tuple[float, str]] = []
         self._due_at: dict[str, float] = {}
@@ -139,9 +142,11 @@ class EngineCore:
             return result
         state.apply(model, self.spec)
         self.store.put(account_id, state)
-        if not self._dirty.get(account_id, False):
-            self._dirty[account_id] = not isinstance(model, ProductUsageEvent)
         self.observe(model)
+        if not self._dirty.get(account_id, False):
+            self._dirty[account_id] = (
+                not isinstance(model, ProductUsageEvent) or not self.catching_up
+            )
         return result
 
     def observe(self, model: BaseModel) -> None:
@@ -195,13 +200,9 @@ class EngineCore:
         published = Published([], [])
         if self.watermark == float("-inf"):
             return published
-        if self.catching_up:
-            accounts = self._take_catchup_dirty()
-            budget = 0  # due accounts wait until caught up; they stay scheduled
-        else:
-            accounts = set(self._dirty)
-            self._dirty = {}
-            budget = self.due_budget
+        accounts = self._take_dirty()
+        # due accounts wait out a catch-up; they stay scheduled
+        budget = 0 if self.catching_up else self.due_budget
         while self._due and self._due[0][0] <= self.watermark and budget > 0:
             due_at, account_id = heapq.heappop(self._due)
             if self._due_at.get(account_id) == due_at:
@@ -221,9 +222,9 @@ class EngineCore:
             and self.wall_clock.now().timestamp() - self.watermark > self.catchup_lag
         )
 
-    def _take_catchup_dirty(self) -> set[str]:
-        """Every account with a non-usage event, plus the ``catchup_budget`` usage-only ones
-        that have waited longest; the others stay dirty (in order)."""
+    def _take_dirty(self) -> set[str]:
+        """Every account due on the next tick, plus the ``catchup_budget`` ones that may wait
+        which have waited longest; the others stay dirty (in order)."""
         taken: set[str] = set()
         budget = self.catchup_budget
         kept: dict[str, bool] = {}

@@ -78,3 +78,20 @@ def test_a_drained_catch_up_ends_where_scoring_every_hour_ends() -> None:
         final, expected = scenario.published[account], reference.published[account]
         assert final["band"] == expected["band"]
         assert abs(final["score"] - expected["score"]) < 1.0  # both within the emission step
+
+
+def test_after_a_catch_up_fresh_events_go_ahead_of_the_leftovers() -> None:
+    scenario, clock = catching_up(budget=2)
+    at = START + timedelta(hours=9)
+    for account in ACCOUNTS[:-1]:
+        scenario.usage(account, at, "u1", FEATURES[0])
+    clock.current = START + timedelta(days=1)  # the next events are live
+    live = START + timedelta(days=1) - timedelta(minutes=1)
+    scenario.usage(ACCOUNTS[-1], live, "u1", FEATURES[0])
+    assert not scenario.core.catching_up
+    scenario.tick()
+    # the live account, and the two leftovers that waited longest
+    assert set(scenario.published) == {ACCOUNTS[-1], ACCOUNTS[0], ACCOUNTS[1]}
+    while scenario.core.has_work:
+        scenario.tick()
+    assert set(scenario.published) == set(ACCOUNTS)
