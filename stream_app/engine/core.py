@@ -54,6 +54,7 @@ from stream_app.state.spec import DAY_SECONDS
 __all__ = ["EngineCore", "Published", "StateStore"]
 
 SCORE_STEP = 1.0  # DESIGN §4: emit when the score moves by at least one point
+MIN_SPARE = 4  # background evaluations per tick however busy: due accounts are never starved
 
 
 class StateStore(Protocol):
@@ -200,9 +201,18 @@ class EngineCore:
         published = Published([], [])
         if self.watermark == float("-inf"):
             return published
-        accounts = self._take_dirty()
-        # due accounts wait out a catch-up; they stay scheduled
-        budget = 0 if self.catching_up else self.due_budget
+        if self.catching_up:
+            # usage-only accounts at the catch-up budget; due ones wait (they stay scheduled)
+            accounts = self._take_dirty(self.catchup_budget)
+            budget = 0
+        else:
+            # accounts with fresh events first; what they leave of ``due_budget`` (never less
+            # than MIN_SPARE) goes to the accounts a catch-up left dirty, then to due ones, so
+            # that background work does not hold fresh scores back on a loaded worker
+            fresh = sum(self._dirty.values())
+            budget = max(MIN_SPARE, self.due_budget - fresh)
+            accounts = self._take_dirty(min(budget, self.catchup_budget))
+            budget -= len(accounts) - fresh
         while self._due and self._due[0][0] <= self.watermark and budget > 0:
             due_at, account_id = heapq.heappop(self._due)
             if self._due_at.get(account_id) == due_at:
@@ -222,11 +232,10 @@ class EngineCore:
             and self.wall_clock.now().timestamp() - self.watermark > self.catchup_lag
         )
 
-    def _take_dirty(self) -> set[str]:
-        """Every account due on the next tick, plus the ``catchup_budget`` ones that may wait
-        which have waited longest; the others stay dirty (in order)."""
+    def _take_dirty(self, budget: int) -> set[str]:
+        """Every account due on the next tick, plus the ``budget`` ones that may wait which
+        have waited longest; the others stay dirty (in order)."""
         taken: set[str] = set()
-        budget = self.catchup_budget
         kept: dict[str, bool] = {}
         for account_id, urgent in self._dirty.items():
             if urgent:

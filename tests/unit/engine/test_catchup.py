@@ -95,3 +95,18 @@ def test_after_a_catch_up_fresh_events_go_ahead_of_the_leftovers() -> None:
     while scenario.core.has_work:
         scenario.tick()
     assert set(scenario.published) == set(ACCOUNTS)
+
+
+def test_a_busy_live_tick_leaves_background_work_the_minimum() -> None:
+    scenario, clock = catching_up(budget=100)
+    scenario.core.due_budget = 3
+    at = START + timedelta(hours=9)
+    leftovers = [f"left-{i}" for i in range(8)]
+    for account in leftovers:
+        scenario.usage(account, at, "u1", FEATURES[0])
+    clock.current = START + timedelta(days=1)
+    live = START + timedelta(days=1) - timedelta(minutes=1)
+    scenario.usage(ACCOUNTS[0], live, "u1", FEATURES[0])
+    scenario.tick()
+    # the fresh account, and MIN_SPARE (4) leftovers: 3 - 1 fresh would leave only 2
+    assert set(scenario.published) == {ACCOUNTS[0], *leftovers[:4]}
