@@ -8,6 +8,7 @@ table's write, see :class:`TableAlertStore`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import faust
@@ -82,19 +83,22 @@ class EngineAgents:
                 settings.grace, settings.dedupe_horizon, settings.dedupe_max_ids_per_account
             ),
         )
-        state_store = TableStateStore(app, self.table, self.partitioner)
-        self.alert_store = TableAlertStore(self.alert_table, self.partitioner, state_store.owns)
+        self.state_store = TableStateStore(app, self.table, self.partitioner)
+        self.alert_store = TableAlertStore(
+            self.alert_table, self.partitioner, self.state_store.owns
+        )
         self.core = EngineCore(
             ingestor,
             scoring,
             spec,
-            state_store,
+            self.state_store,
             self.alert_store,
             clock,
             due_budget=settings.due_budget,
             lane_of=self.partitioner.partition_of,
         )
         self._last_event = clock.now()
+        self._write_lock = asyncio.Lock()
         app.agent(self.inputs, name="ingest")(self._consume_inputs)
         app.agent(self.rekeyed, name="ingest-rekeyed")(self._consume_rekeyed)
         app.timer(settings.tick_interval.total_seconds(), name="score-tick")(self._timed_tick)
@@ -172,6 +176,7 @@ class EngineAgents:
             )
             return
         result = self.core.apply(kind, record, validated)
+        await self._flush_writes()  # on the way to Kafka before this event is acknowledged
         if result.dead_letter is not None:
             await self._reject(record.topic, result.dead_letter)
             return
@@ -201,6 +206,7 @@ class EngineAgents:
             # No input for a while: let event time follow the wall clock so silent accounts age.
             self.core.advance_watermark((now - self.settings.grace).timestamp())
         published = self.core.tick()
+        await self._flush_writes()
         for alert in published.alerts:  # already published by the alert table's write
             self.metrics.alert_published(alert.rule, alert.severity, alert.status)
         for score in published.scores:
@@ -209,6 +215,16 @@ class EngineAgents:
             )
             self.score_store.enqueue(score)
             self.metrics.scores.labels(score.band).inc()
+
+    async def _flush_writes(self) -> None:
+        """Alerts delivered first, then the states: a state that says a day was judged (or
+        an alert raised) never reaches the changelog without its alerts, so a crash in between
+        re-judges the day on restart, and the alert table, rebuilt from the delivered alerts,
+        makes that a no-op instead of a lost or a second alert. One at a time: the agent's
+        flush must not send a state the tick wrote while the tick waits for its alerts."""
+        async with self._write_lock:
+            await self.alert_store.flush()
+            await self.state_store.flush()
 
     async def _on_recover(self) -> None:
         self.core.recover()
