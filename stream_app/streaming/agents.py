@@ -15,6 +15,7 @@ import faust
 from faust.types import EventT
 
 from stream_app.clock import Clock
+from stream_app.connections import kafka_client_options
 from stream_app.contracts.outputs import DeadLetter
 from stream_app.engine import EngineCore
 from stream_app.ingest import Decoder, IngestLimits, Ingestor, Outcome, RawRecord, Rejection
@@ -25,6 +26,7 @@ from stream_app.settings import Settings
 from stream_app.state import WindowSpec
 from stream_app.streaming.codecs import ALERT_CODEC, STATE_CODEC, codec_table
 from stream_app.streaming.routing import AccountPartitioner
+from stream_app.streaming.skipped import Fetched, OffsetTracker, SkippedRecordReader
 from stream_app.streaming.table_store import TableAlertStore, TableStateStore
 
 __all__ = ["EngineAgents"]
@@ -99,6 +101,8 @@ class EngineAgents:
         )
         self._last_event = clock.now()
         self._write_lock = asyncio.Lock()
+        self._offsets = OffsetTracker()
+        self._skipped_reader = SkippedRecordReader(kafka_client_options(settings))
         app.agent(self.inputs, name="ingest")(self._consume_inputs)
         app.agent(self.rekeyed, name="ingest-rekeyed")(self._consume_rekeyed)
         app.timer(settings.tick_interval.total_seconds(), name="score-tick")(self._timed_tick)
@@ -108,30 +112,72 @@ class EngineAgents:
 
     async def _consume_inputs(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
-            message = event.message
-            record = RawRecord(
-                message.topic, message.partition, message.offset, message.key, message.value
-            )
-            await self._handle_safely(event, record, rekey_allowed=True)
+            for fetched in await self._with_skipped(event):
+                record = RawRecord(
+                    fetched.topic, fetched.partition, fetched.offset, fetched.key, fetched.value
+                )
+                await self._handle_safely(record, rekey_allowed=True)
 
     async def _consume_rekeyed(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
-            record = self._rekeyed_source(event)
-            if record is None:
-                # not forwarded by a worker: its headers are not trusted (nor turned into a
-                # metric label); it is rejected under the re-key topic's own coordinates
-                message = event.message
-                own = RawRecord(
-                    message.topic, message.partition, message.offset, message.key, message.value
-                )
-                rejection = Rejection("validation", "re-keyed record without valid hs-source-*")
-                await self._reject(own.topic, self.core.ingestor.dead_letter(own, rejection))
-                continue
-            await self._handle_safely(event, record, rekey_allowed=False)
+            for fetched in await self._with_skipped(event):
+                record = self._rekeyed_source(fetched)
+                if record is None:
+                    # not forwarded by a worker: its headers are not trusted (nor turned into
+                    # a metric label); it is rejected under the re-key topic's own coordinates
+                    own = RawRecord(
+                        fetched.topic,
+                        fetched.partition,
+                        fetched.offset,
+                        fetched.key,
+                        fetched.value,
+                    )
+                    rejection = Rejection("validation", "re-keyed record without valid hs-source-*")
+                    await self._reject(own.topic, self.core.ingestor.dead_letter(own, rejection))
+                    continue
+                await self._handle_safely(record, rekey_allowed=False)
 
-    def _rekeyed_source(self, event: EventT) -> RawRecord | None:
+    async def _with_skipped(self, event: EventT) -> list[Fetched]:
+        """``event``'s record, after any records of its partition that Faust skipped
+        (:mod:`stream_app.streaming.skipped`): read from the broker, handled first."""
+        message = event.message
+        this = Fetched(
+            message.topic,
+            message.partition,
+            message.offset,
+            message.key,
+            message.value,
+            {name: _bytes(value) for name, value in (event.headers or {}).items()},
+        )
+        consumer = self.app.consumer
+        hole = self._offsets.hole(
+            message.topic,
+            message.partition,
+            message.offset,
+            self.app.consumer_generation_id,
+            lambda: consumer._committed_offset.get(message.tp),
+        )
+        if hole is None:
+            return [this]
+        skipped = await asyncio.get_running_loop().run_in_executor(
+            None, self._skipped_reader.read, message.topic, message.partition, *hole
+        )
+        if skipped:
+            log.warning(
+                "%s[%d]: %d records at offsets %d..%d never reached the agent; read them "
+                "from the broker",
+                message.topic,
+                message.partition,
+                len(skipped),
+                hole[0],
+                hole[1] - 1,
+            )
+            self.metrics.skipped_records.inc(len(skipped))
+        return [*skipped, this]
+
+    def _rekeyed_source(self, fetched: Fetched) -> RawRecord | None:
         """The input coordinates a worker put in the headers; None if they are not that."""
-        headers = event.headers or {}
+        headers = fetched.headers
         try:
             topic = _text(headers[H_TOPIC])
             partition, offset = int(headers[H_PARTITION]), int(headers[H_OFFSET])
@@ -139,15 +185,13 @@ class EngineAgents:
             return None
         if topic not in self.kinds or partition < 0 or offset < 0:
             return None
-        return RawRecord(topic, partition, offset, event.message.key, event.message.value)
+        return RawRecord(topic, partition, offset, fetched.key, fetched.value)
 
-    async def _handle_safely(
-        self, event: EventT, record: RawRecord, *, rekey_allowed: bool
-    ) -> None:
+    async def _handle_safely(self, record: RawRecord, *, rekey_allowed: bool) -> None:
         """A record that trips a bug in our code goes to the DLQ instead of crashing the agent:
         a crashed Faust agent leaves its event un-acked, which blocks the partition's commits."""
         try:
-            await self._handle(event, record, rekey_allowed=rekey_allowed)
+            await self._handle(record, rekey_allowed=rekey_allowed)
         except Exception as exc:
             log.exception(
                 "unexpected error on %s[%d]@%d", record.topic, record.partition, record.offset
@@ -157,14 +201,14 @@ class EngineAgents:
             )
             await self._reject(record.topic, self.core.ingestor.dead_letter(record, rejection))
 
-    async def _handle(self, event: EventT, record: RawRecord, *, rekey_allowed: bool) -> None:
+    async def _handle(self, record: RawRecord, *, rekey_allowed: bool) -> None:
         kind = self.kinds[record.topic]
         validated = self.core.validate(kind, record)
         if isinstance(validated, DeadLetter):
             await self._reject(record.topic, validated)
             return
         account_id: str = validated.account_id  # type: ignore[attr-defined]
-        if rekey_allowed and not self.partitioner.is_home(account_id, event.message.partition):
+        if rekey_allowed and not self.partitioner.is_home(account_id, record.partition):
             await self.rekeyed.send(
                 key=account_id.encode(),
                 value=record.value,
@@ -235,3 +279,7 @@ class EngineAgents:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else value
