@@ -106,6 +106,7 @@ class EngineMetrics:
     dlq: Counter
     scores: Counter
     redis_errors: Counter
+    skipped_records: Counter
     build_info: Gauge
     event_lag: Histogram
     batch_duration: Histogram
@@ -210,6 +211,11 @@ def create_metrics(registry: CollectorRegistry | None = None) -> EngineMetrics:
         scores=counter("scores_emitted", "Health scores published, by band.", ["band"]),
         redis_errors=counter(
             "redis_errors", "Failed Redis writes or reads (writes are retried until they land)."
+        ),
+        skipped_records=counter(
+            "records_refetched",
+            "Input records the consumer skipped that the worker read back from the broker "
+            "(decisions §28); anything above 0 is worth a look.",
         ),
         build_info=gauge("build_info", "Build information; always 1.", ["version"]),
         event_lag=Histogram(

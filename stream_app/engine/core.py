@@ -142,23 +142,32 @@ class EngineCore:
         if result.outcome in (Outcome.DUPLICATE, Outcome.INVALID):
             return result
         state.apply(model, self.spec)
+        # A re-keyed record reached the account from another partition, which may be days
+        # ahead of the account's own in a backlog: it must not tell the account's lane that
+        # those days are complete (it arrives under its source coordinates, not its lane's).
+        in_lane_order = record.partition == self.lane_of(account_id)
+        if in_lane_order and isinstance(model, ProductUsageEvent):
+            state.note_lane_usage(model.occurred_at.timestamp())
         self.store.put(account_id, state)
-        self.observe(model)
+        self.observe(model, in_lane_order=in_lane_order)
         if not self._dirty.get(account_id, False):
             self._dirty[account_id] = (
                 not isinstance(model, ProductUsageEvent) or not self.catching_up
             )
         return result
 
-    def observe(self, model: BaseModel) -> None:
-        """Let ``model``'s event time move the clocks (also for events another shard applies)."""
+    def observe(self, model: BaseModel, *, in_lane_order: bool = True) -> None:
+        """Let ``model``'s event time move the clocks (also for events another shard applies);
+        a usage event moves its lane's clock only if it arrived in the lane's own order."""
         if not isinstance(model, InputEvent):
             return
         timestamp = model.occurred_at.timestamp()
         self.watermark = max(self.watermark, timestamp)
-        if isinstance(model, ProductUsageEvent):
-            lane = self.lane_of(model.account_id)
-            self._usage_time[lane] = max(self._usage_time.get(lane, timestamp), timestamp)
+        if in_lane_order and isinstance(model, ProductUsageEvent):
+            self._advance_lane(self.lane_of(model.account_id), timestamp)
+
+    def _advance_lane(self, lane: int, timestamp: float) -> None:
+        self._usage_time[lane] = max(self._usage_time.get(lane, timestamp), timestamp)
 
     def ingest(self, kind: str, record: RawRecord) -> IngestResult:
         validated = self.validate(kind, record)
@@ -182,12 +191,9 @@ class EngineCore:
             if state is None:
                 continue
             self.watermark = max(self.watermark, state.watermark)
-            usage = state.ledgers.get("usage")
-            if usage is not None and usage.watermark > float("-inf"):
-                lane = self.lane_of(account_id)
-                self._usage_time[lane] = max(
-                    self._usage_time.get(lane, usage.watermark), usage.watermark
-                )
+            lane_usage = state.lane_usage_time
+            if lane_usage is not None:
+                self._advance_lane(self.lane_of(account_id), lane_usage)
 
     # ------------------------------------------------------------------ output side
 

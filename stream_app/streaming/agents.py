@@ -8,6 +8,7 @@ table's write, see :class:`TableAlertStore`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 
@@ -15,6 +16,7 @@ import faust
 from faust.types import EventT
 
 from stream_app.clock import Clock
+from stream_app.connections import kafka_client_options
 from stream_app.contracts.outputs import DeadLetter
 from stream_app.engine import EngineCore
 from stream_app.ingest import Decoder, IngestLimits, Ingestor, Outcome, RawRecord, Rejection
@@ -25,6 +27,7 @@ from stream_app.settings import Settings
 from stream_app.state import WindowSpec
 from stream_app.streaming.codecs import ALERT_CODEC, STATE_CODEC, codec_table
 from stream_app.streaming.routing import AccountPartitioner
+from stream_app.streaming.skipped import Fetched, OffsetTracker, SkippedRecordReader
 from stream_app.streaming.table_store import TableAlertStore, TableStateStore
 
 __all__ = ["EngineAgents"]
@@ -83,13 +86,15 @@ class EngineAgents:
                 settings.grace, settings.dedupe_horizon, settings.dedupe_max_ids_per_account
             ),
         )
-        self.state_store = state_store = TableStateStore(app, self.table, self.partitioner)
-        self.alert_store = TableAlertStore(self.alert_table, self.partitioner, state_store.owns)
+        self.state_store = TableStateStore(app, self.table, self.partitioner)
+        self.alert_store = TableAlertStore(
+            self.alert_table, self.partitioner, self.state_store.owns
+        )
         self.core = EngineCore(
             ingestor,
             scoring,
             spec,
-            state_store,
+            self.state_store,
             self.alert_store,
             clock,
             due_budget=settings.due_budget,
@@ -100,6 +105,9 @@ class EngineAgents:
             catchup_budget=settings.catchup_budget,
         )
         self._last_event = clock.now()
+        self._write_lock = asyncio.Lock()
+        self._offsets = OffsetTracker()
+        self._skipped_reader = SkippedRecordReader(kafka_client_options(settings))
         app.agent(self.inputs, name="ingest")(self._consume_inputs)
         app.agent(self.rekeyed, name="ingest-rekeyed")(self._consume_rekeyed)
         app.timer(settings.tick_interval.total_seconds(), name="score-tick")(self._timed_tick)
@@ -118,36 +126,78 @@ class EngineAgents:
     async def _consume_inputs(self, stream: faust.StreamT) -> None:
         async for events in self._batches(stream):
             for event in events:
-                message = event.message
-                record = RawRecord(
-                    message.topic, message.partition, message.offset, message.key, message.value
-                )
-                await self._handle_safely(event, record, rekey_allowed=True)
-            self.state_store.flush()
+                for fetched in await self._with_skipped(event):
+                    record = RawRecord(
+                        fetched.topic,
+                        fetched.partition,
+                        fetched.offset,
+                        fetched.key,
+                        fetched.value,
+                    )
+                    await self._handle_safely(record, rekey_allowed=True)
+            await self._flush_writes()  # before the batch's events are acknowledged
 
     async def _consume_rekeyed(self, stream: faust.StreamT) -> None:
         async for events in self._batches(stream):
             for event in events:
-                await self._handle_rekeyed(event)
-            self.state_store.flush()
+                for fetched in await self._with_skipped(event):
+                    await self._handle_rekeyed(fetched)
+            await self._flush_writes()
 
-    async def _handle_rekeyed(self, event: EventT) -> None:
-        record = self._rekeyed_source(event)
+    async def _handle_rekeyed(self, fetched: Fetched) -> None:
+        record = self._rekeyed_source(fetched)
         if record is None:
             # not forwarded by a worker: its headers are not trusted (nor turned into a
             # metric label); it is rejected under the re-key topic's own coordinates
-            message = event.message
             own = RawRecord(
-                message.topic, message.partition, message.offset, message.key, message.value
+                fetched.topic, fetched.partition, fetched.offset, fetched.key, fetched.value
             )
             rejection = Rejection("validation", "re-keyed record without valid hs-source-*")
             await self._reject(own.topic, self.core.ingestor.dead_letter(own, rejection))
             return
-        await self._handle_safely(event, record, rekey_allowed=False)
+        await self._handle_safely(record, rekey_allowed=False)
 
-    def _rekeyed_source(self, event: EventT) -> RawRecord | None:
+    async def _with_skipped(self, event: EventT) -> list[Fetched]:
+        """``event``'s record, after any records of its partition that Faust skipped
+        (:mod:`stream_app.streaming.skipped`): read from the broker, handled first."""
+        message = event.message
+        this = Fetched(
+            message.topic,
+            message.partition,
+            message.offset,
+            message.key,
+            message.value,
+            {name: _bytes(value) for name, value in (event.headers or {}).items()},
+        )
+        consumer = self.app.consumer
+        hole = self._offsets.hole(
+            message.topic,
+            message.partition,
+            message.offset,
+            self.app.consumer_generation_id,
+            lambda: consumer._committed_offset.get(message.tp),
+        )
+        if hole is None:
+            return [this]
+        skipped = await asyncio.get_running_loop().run_in_executor(
+            None, self._skipped_reader.read, message.topic, message.partition, *hole
+        )
+        if skipped:
+            log.warning(
+                "%s[%d]: %d records at offsets %d..%d never reached the agent; read them "
+                "from the broker",
+                message.topic,
+                message.partition,
+                len(skipped),
+                hole[0],
+                hole[1] - 1,
+            )
+            self.metrics.skipped_records.inc(len(skipped))
+        return [*skipped, this]
+
+    def _rekeyed_source(self, fetched: Fetched) -> RawRecord | None:
         """The input coordinates a worker put in the headers; None if they are not that."""
-        headers = event.headers or {}
+        headers = fetched.headers
         try:
             topic = _text(headers[H_TOPIC])
             partition, offset = int(headers[H_PARTITION]), int(headers[H_OFFSET])
@@ -155,15 +205,13 @@ class EngineAgents:
             return None
         if topic not in self.kinds or partition < 0 or offset < 0:
             return None
-        return RawRecord(topic, partition, offset, event.message.key, event.message.value)
+        return RawRecord(topic, partition, offset, fetched.key, fetched.value)
 
-    async def _handle_safely(
-        self, event: EventT, record: RawRecord, *, rekey_allowed: bool
-    ) -> None:
+    async def _handle_safely(self, record: RawRecord, *, rekey_allowed: bool) -> None:
         """A record that trips a bug in our code goes to the DLQ instead of crashing the agent:
         a crashed Faust agent leaves its event un-acked, which blocks the partition's commits."""
         try:
-            await self._handle(event, record, rekey_allowed=rekey_allowed)
+            await self._handle(record, rekey_allowed=rekey_allowed)
         except Exception as exc:
             log.exception(
                 "unexpected error on %s[%d]@%d", record.topic, record.partition, record.offset
@@ -173,14 +221,14 @@ class EngineAgents:
             )
             await self._reject(record.topic, self.core.ingestor.dead_letter(record, rejection))
 
-    async def _handle(self, event: EventT, record: RawRecord, *, rekey_allowed: bool) -> None:
+    async def _handle(self, record: RawRecord, *, rekey_allowed: bool) -> None:
         kind = self.kinds[record.topic]
         validated = self.core.validate(kind, record)
         if isinstance(validated, DeadLetter):
             await self._reject(record.topic, validated)
             return
         account_id: str = validated.account_id  # type: ignore[attr-defined]
-        if rekey_allowed and not self.partitioner.is_home(account_id, event.message.partition):
+        if rekey_allowed and not self.partitioner.is_home(account_id, record.partition):
             await self.rekeyed.send(
                 key=account_id.encode(),
                 value=record.value,
@@ -221,7 +269,7 @@ class EngineAgents:
             # No input for a while: let event time follow the wall clock so silent accounts age.
             self.core.advance_watermark((now - self.settings.grace).timestamp())
         published = self.core.tick()
-        self.state_store.flush()  # the new last_score, the NSM detector's progress
+        await self._flush_writes()  # the new last_score, the NSM detector's progress, alerts
         for alert in published.alerts:  # already published by the alert table's write
             self.metrics.alert_published(alert.rule, alert.severity, alert.status)
         for score in published.scores:
@@ -230,6 +278,16 @@ class EngineAgents:
             )
             self.score_store.enqueue(score)
             self.metrics.scores.labels(score.band).inc()
+
+    async def _flush_writes(self) -> None:
+        """Alerts delivered first, then the states: a state that says a day was judged (or
+        an alert raised) never reaches the changelog without its alerts, so a crash in between
+        re-judges the day on restart, and the alert table, rebuilt from the delivered alerts,
+        makes that a no-op instead of a lost or a second alert. One at a time: the agent's
+        flush must not send a state the tick wrote while the tick waits for its alerts."""
+        async with self._write_lock:
+            await self.alert_store.flush()
+            await self.state_store.flush()
 
     async def _on_recover(self) -> None:
         self.core.recover()
@@ -240,3 +298,7 @@ class EngineAgents:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else value

@@ -1,9 +1,19 @@
-"""The Faust tables as the core's :class:`StateStore` and :class:`AlertStore`."""
+"""The Faust tables as the core's :class:`StateStore` and :class:`AlertStore`.
+
+The core is synchronous, so a store's ``put`` only changes the table in memory and notes the
+changelog record to send; the agent awaits :meth:`flush` before the event it is handling is
+acknowledged. Faust's own ``send_changelog`` hands records to a buffer whose flush before an
+offset commit gives up after 0.1 s without progress (``ProducerBuffer.flush_atmost``), so on a
+busy event loop offsets could be committed ahead of the state they produced, and a crash at
+that moment would lose events (docs/decisions.md §27). An awaited ``send`` puts the record in
+the Kafka client's own accumulator, which the commit's flush does wait for.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import faust
 
@@ -15,12 +25,26 @@ from stream_app.streaming.routing import AccountPartitioner
 __all__ = ["TableAlertStore", "TableStateStore"]
 
 
+async def _send(table: faust.Table, partition: int, key: str, value: object) -> Awaitable[Any]:
+    """Hand a changelog record to the Kafka client; returns its delivery future."""
+    return await table.changelog_topic.send(
+        key=key,
+        value=value,
+        partition=partition,
+        key_serializer=table.key_serializer,
+        value_serializer=table.value_serializer,
+    )
+
+
 class TableStateStore:
     """Writes go to the changelog partition of the account, explicitly.
 
     Faust's ``table[key] = value`` takes the changelog partition from the event being
     processed, so it fails in a timer (where scores are emitted). Every account's home
     partition is known (:class:`AccountPartitioner`), so we write there from anywhere.
+
+    Unsent writes are coalesced per account: the changelog needs an account's latest state,
+    not every step to it.
     """
 
     def __init__(self, app: faust.App, table: faust.Table, partitioner: AccountPartitioner) -> None:
@@ -29,7 +53,7 @@ class TableStateStore:
         self.partitioner = partitioner
         self._active: set[int] = set()
         self._active_generation: int | None = None
-        self._unsent: set[str] = set()
+        self._unsent: dict[str, None] = {}  # accounts whose latest state is not yet sent
 
     def get(self, account_id: str) -> AccountState | None:
         return self.table.data.get(account_id)
@@ -37,22 +61,21 @@ class TableStateStore:
     def put(self, account_id: str, state: AccountState) -> None:
         """In the table now; to the changelog on the next :meth:`flush`."""
         self.table.data[account_id] = state
-        self._unsent.add(account_id)
+        self._unsent[account_id] = None
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
         """One changelog record per account written since the last flush: its latest state.
 
         The agents flush after each input batch, before its events are acked, and the timer
-        after each tick, so an offset is still committed only after the producer flushed the
-        state its record caused (Faust's commit flushes the producer first). Encoding the state
-        and its ledger once per batch instead of once per event is the point.
+        after each tick. Encoding the state and its ledger once per batch instead of once per
+        event is the point.
         """
-        unsent, self._unsent = self._unsent, set()
-        data, partition_of = self.table.data, self.partitioner.partition_of
+        unsent, self._unsent = self._unsent, {}
         for account_id in unsent:
-            state = data.get(account_id)
-            if state is not None:
-                self.table.send_changelog(partition_of(account_id), account_id, state)
+            partition = self.partitioner.partition_of(account_id)
+            state = self.table.data.get(account_id)
+            if state is not None:  # gone if its partition was revoked meanwhile
+                await _send(self.table, partition, account_id, state)
 
     def keys(self) -> list[str]:
         active = self._active_partitions()
@@ -103,13 +126,25 @@ class TableAlertStore:
         self.table = table
         self.partitioner = partitioner
         self.owns = owns  # the state store's: is this account on a partition we own?
+        self._unsent: list[tuple[int, RiskAlert]] = []  # every record, in order: each one
+        # is a notification to subscribers, never coalesced
 
     def get(self, key: str) -> AlertState | None:
         return self.table.data.get(key)
 
     def put(self, account_id: str, alert: RiskAlert) -> None:
         self.table.data[alert.dedup_key] = AlertState.of(alert)
-        self.table.send_changelog(self.partitioner.partition_of(account_id), alert.dedup_key, alert)
+        self._unsent.append((self.partitioner.partition_of(account_id), alert))
+
+    async def flush(self) -> None:
+        """Send the unsent alerts and wait until the broker has them all."""
+        unsent, self._unsent = self._unsent, []
+        deliveries = [
+            await _send(self.table, partition, alert.dedup_key, alert)
+            for partition, alert in unsent
+        ]
+        for delivery in deliveries:
+            await delivery
 
     def firing_counts(self) -> Counter[tuple[str, str]]:
         """Firing alerts by (rule, severity) on the partitions this worker owns."""

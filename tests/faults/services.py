@@ -308,7 +308,9 @@ class PrivateKafka(_ChildService):
     def _format(self) -> None:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         argv = [*self._java(), "kafka.tools.StorageTool", "format"]
-        argv += ["-t", cluster_id, "-c", str(self.properties), "--ignore-formatted"]
+        # "=" form: a URL-safe base64 id starts with "-" once in 64, which argparse would
+        # take for an option (a CI run failed on that)
+        argv += [f"--cluster-id={cluster_id}", "-c", str(self.properties), "--ignore-formatted"]
         for user in self.users:
             argv += ["--add-scram", f"{user.mechanism}=[name={user.name},password={user.password}]"]
         result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)

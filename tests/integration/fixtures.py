@@ -210,6 +210,24 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 60) -
     return records
 
 
+def nsm_alerts(records: list[dict]) -> list[tuple]:
+    """The NSM-decline records of an alerts topic, without the point-in-time health score:
+    everything that depends on event time only, so two runs over one log must agree on it."""
+    return [
+        (
+            r["dedup_key"],
+            r["alert_id"],
+            r["status"],
+            r["severity"],
+            r["started_at"],
+            r["updated_at"],
+            orjson.dumps(r["metric"]),
+        )
+        for r in records
+        if r["rule"] == "nsm_decline"
+    ]
+
+
 class Prometheus:
     """A real Prometheus server (Debian's package) on a free port with a throw-away data dir.
 

@@ -14,7 +14,15 @@ import pytest
 from stream_app.app import window_spec
 from stream_app.engine.backtest import run_backtest
 from stream_app.scoring import load_scoring_config
-from tests.integration.fixtures import Deployment, Worker, producer, read_topic, send_json, wait_for
+from tests.integration.fixtures import (
+    Deployment,
+    Worker,
+    nsm_alerts,
+    producer,
+    read_topic,
+    send_json,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -57,23 +65,6 @@ def produce(deployment: Deployment, events: list[dict]) -> None:
         send_json(kafka, deployment.topics.usage, event["account_id"], event)
     kafka.flush()
     kafka.close()
-
-
-def nsm_alerts(records: list[dict]) -> list[tuple]:
-    """The NSM-decline records, without the point-in-time health score."""
-    return [
-        (
-            r["dedup_key"],
-            r["alert_id"],
-            r["status"],
-            r["severity"],
-            r["started_at"],
-            r["updated_at"],
-            orjson.dumps(r["metric"]),
-        )
-        for r in records
-        if r["rule"] == "nsm_decline"
-    ]
 
 
 def published_alerts(deployment: Deployment, minimum: int) -> list[dict]:

@@ -47,6 +47,7 @@ def test_catalogue_follows_prometheus_naming():
         "healthscore_dlq": "counter",
         "healthscore_scores_emitted": "counter",
         "healthscore_redis_errors": "counter",
+        "healthscore_records_refetched": "counter",
         "healthscore_alerts": "counter",
         "healthscore_build_info": "gauge",
         "healthscore_consumer_lag": "gauge",
@@ -173,8 +174,8 @@ def test_cardinality_does_not_grow_with_accounts():
     cardinality table in docs/operations.md."""
     metrics = create_metrics(CollectorRegistry())
     metrics.prime(["usage", "tickets", "surveys", "accounts"])
-    assert len(samples(metrics)) == 154
+    assert len(samples(metrics)) == 155
     assert not any(name.endswith("_created") for name, _ in samples(metrics))
     census = Census(by_band={"healthy": 100_000}, per_bucket=(0,) * 9 + (100_000,))
     metrics.set_population(census)
-    assert len(samples(metrics)) == 154
+    assert len(samples(metrics)) == 155

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tests.unit.engine.fixtures import START, Scenario
+import orjson
+
+from stream_app.ingest import Outcome, RawRecord
+from stream_app.state import decode_state, encode_state
+from tests.unit.engine.fixtures import FEATURES, START, Scenario
 
 
 def incidents(scenario: Scenario, account: str, rule: str) -> list[tuple[str, str]]:
@@ -72,3 +76,36 @@ def test_recovery_resumes_event_time_and_rescores_every_account():
     assert fresh.core.watermark == s.core.watermark
     assert fresh.core.has_work
     assert [score.account_id for score in fresh.core.tick().scores] in ([], ["acme"])
+
+
+def test_a_rekeyed_event_from_a_partition_ahead_closes_no_day_of_the_account():
+    """A re-keyed record arrives under its source partition's coordinates, and that partition
+    can be days ahead of the account's own in a backlog. Taking its time as the lane's closed
+    the account's days before their events were read: the fault suite saw days judged with
+    no usage at all ("current 0") and false critical alerts after a restart."""
+    s = Scenario()
+    s.steady_usage("acme", days=35, users=12)
+    judged = s.core.store.get("acme").nsm_judged_through
+    in_order = s.core.store.get("acme").lane_usage_time
+    s.n += 1
+    ahead = {
+        "event_id": "rekeyed-1",
+        "account_id": "acme",
+        "occurred_at": (START + timedelta(days=45, hours=9)).isoformat(),
+        "user_id": "u1",
+        "event_type": FEATURES[0],
+    }
+    from_partition_1 = RawRecord("usage", 1, s.n, None, orjson.dumps(ahead))
+    assert s.core.ingest("usage", from_partition_1).outcome == Outcome.PROCESSED
+    s.tick()
+    state = s.core.store.get("acme")
+    assert state.nsm_judged_through == judged
+    assert state.lane_usage_time == in_order
+    assert not [a for a in s.alerts if a["rule"] == "nsm_decline"]
+
+    restarted = Scenario()  # the lane resumes where in-order usage left it, encoded and back
+    restarted.core.store.data["acme"] = decode_state(encode_state(state))
+    restarted.core.recover()
+    restarted.tick()
+    assert restarted.core.store.get("acme").nsm_judged_through == judged
+    assert not [a for a in restarted.alerts if a["rule"] == "nsm_decline"]

@@ -8,6 +8,7 @@ the rules themselves.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import faust
@@ -105,15 +106,25 @@ def test_the_assignor_topic_partition_does_not_make_a_worker_own_accounts(monkey
 
 
 @dataclass
-class RecordingTable(Table):
-    data: dict[str, AccountState] = field(default_factory=dict)
+class RecordingChangelog(Changelog):
     sent: list[tuple[int, str, AccountState]] = field(default_factory=list)
 
-    def send_changelog(self, partition: int, key: str, value: AccountState) -> None:
+    async def send(self, *, key, value, partition, **_) -> asyncio.Future:
         self.sent.append((partition, key, value))
+        delivered = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered
 
 
-def test_puts_reach_the_changelog_once_per_account_per_flush():
+@dataclass
+class RecordingTable:
+    changelog_topic: RecordingChangelog = field(default_factory=RecordingChangelog)
+    data: dict[str, AccountState] = field(default_factory=dict)
+    key_serializer: str = "raw"
+    value_serializer: str = STATE_CODEC
+
+
+async def test_puts_reach_the_changelog_once_per_account_per_flush():
     """A batch of events for one account is one changelog record: its state after the batch."""
     table, partitioner = RecordingTable(), AccountPartitioner(4)
     store = TableStateStore(App(), table, partitioner)  # type: ignore[arg-type]
@@ -122,11 +133,12 @@ def test_puts_reach_the_changelog_once_per_account_per_flush():
     store.put("acct-1", later)
     store.put("acct-2", first)
     assert store.get("acct-1") is later  # readable at once
-    assert table.sent == []
-    store.flush()
-    assert sorted(table.sent, key=lambda sent: sent[1]) == [
+    sent = table.changelog_topic.sent
+    assert sent == []
+    await store.flush()
+    assert sorted(sent, key=lambda record: record[1]) == [
         (partitioner.partition_of("acct-1"), "acct-1", later),
         (partitioner.partition_of("acct-2"), "acct-2", first),
     ]
-    store.flush()
-    assert len(table.sent) == 2  # nothing new to send
+    await store.flush()
+    assert len(sent) == 2  # nothing new to send
