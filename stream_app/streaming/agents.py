@@ -182,6 +182,10 @@ class EngineAgents:
         skipped = await asyncio.get_running_loop().run_in_executor(
             None, self._skipped_reader.read, message.topic, message.partition, *hole
         )
+        # Faust may have read past these records itself and not know they are handled now:
+        # its commits would stop at the hole for good. Marked as a gap, they are committed
+        # with the record after them, which is acked only after the batch's flush.
+        await consumer._add_gap(message.tp, hole[0], hole[1] - 1)
         if skipped:
             log.warning(
                 "%s[%d]: %d records at offsets %d..%d never reached the agent; read them "
