@@ -3,10 +3,10 @@
 faust-streaming 0.15.3 can lose records between its fetcher and the agents (decisions §28): a
 block of a partition's offsets never reaches a stream, the drain loop takes the jump for a
 legitimate gap (transaction markers, compaction) and the next commit covers records nobody
-processed. The check sits in the agent, where a jump is seen before the record after it is
-acknowledged, so no commit can have covered the hole yet. The agent reads the skipped offsets
-with a plain Kafka client and handles what it finds first, in order; a real gap reads back
-empty.
+processed. The fetch guard (``fetch_guard``) stops the fetcher-side cases; this is the last
+line, in the agent itself, where a jump is seen before the record after it is acknowledged,
+so no commit can have covered the hole yet. The agent reads the skipped offsets with a plain
+Kafka client and handles what it finds first, in order; a real gap reads back empty.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
-
-from stream_app.ingest import RawRecord
 
 __all__ = ["Fetched", "OffsetTracker", "SkippedRecordReader"]
 
@@ -33,10 +31,6 @@ class Fetched:
     key: bytes | None
     value: bytes | None
     headers: dict[str, bytes] = field(default_factory=dict)
-
-    def raw(self) -> RawRecord:
-        """As the ingest core takes it, under its own coordinates."""
-        return RawRecord(self.topic, self.partition, self.offset, self.key, self.value)
 
 
 class OffsetTracker:
