@@ -92,9 +92,6 @@ class AccountState:
     last_confidence: float | None = None
     score_history: dict[int, float] = field(default_factory=dict)  # day -> last score that day
     nsm_judged_through: int | None = None  # the last closed day the NSM detector judged
-    # newest usage event applied in its partition's own order (re-keyed ones excluded): how
-    # far the account's lane had been read, restored after a restart
-    lane_usage_time: float | None = None
     # derived, never persisted: rebuilt from ``days`` on demand
     _closed: ClosedDays | None = field(default=None, repr=False, compare=False)
     _nsm_history: tuple[int, tuple[NsmHistory, ...]] | None = field(
@@ -114,10 +111,6 @@ class AccountState:
     def watermark(self) -> float:
         """The newest event time seen for this account, over all input kinds."""
         return max((ledger.watermark for ledger in self.ledgers.values()), default=float("-inf"))
-
-    def note_lane_usage(self, occurred_at: float) -> None:
-        if self.lane_usage_time is None or occurred_at > self.lane_usage_time:
-            self.lane_usage_time = occurred_at
 
     def apply(self, record: object, spec: WindowSpec) -> None:
         if isinstance(record, ProductUsageEvent):

@@ -5,8 +5,7 @@ state write; a format version leads the record so later layouts can still read o
 
 Version 2 (several NSMs, ticket open times, the NSM detector's progress) reads version 1
 records: their single NSM value becomes the primary's, a ticket's open time is taken as its last
-update, and the detector starts from the newest closed day. ``lane_usage_time`` was appended to
-version 2 later; records without it take their newest usage event instead.
+update, and the detector starts from the newest closed day.
 
 Version 3 writes an NSM sketch that is byte-identical to the day's users sketch (the default
 NSM, distinct users over all event types, always is) as ``True`` instead of a second copy:
@@ -56,7 +55,6 @@ def encode_state(state: AccountState) -> bytes:
             state.last_confidence,
             list(state.score_history.items()),
             state.nsm_judged_through,
-            state.lane_usage_time,
         ],
         use_bin_type=True,
     )
@@ -87,9 +85,8 @@ def decode_state(data: bytes) -> AccountState:
     else:  # the users sketch stands for an identical NSM sketch (bytes are never True)
         for row in days:
             row[4] = [row[2] if value is True else value for value in row[4]]
-    ledger_of = {kind: EventLedger.from_bytes(data) for kind, data in ledgers}
     return AccountState(
-        ledgers=ledger_of,
+        ledgers={kind: EventLedger.from_bytes(data) for kind, data in ledgers},
         first_seen=first_seen,
         days={row[0]: DayBucket(*row[1:]) for row in days},
         tickets={row[0]: TicketState(*row[1:]) for row in tickets},
@@ -102,14 +99,7 @@ def decode_state(data: bytes) -> AccountState:
         last_confidence=last_confidence,
         score_history=dict(history),
         nsm_judged_through=v2[0] if v2 else None,
-        lane_usage_time=v2[1] if len(v2) > 1 else _usage_watermark(ledger_of),
     )
-
-
-def _usage_watermark(ledgers: dict[str, EventLedger]) -> float | None:
-    """Records written before ``lane_usage_time`` existed: their newest usage event."""
-    usage = ledgers.get("usage")
-    return usage.watermark if usage is not None and usage.watermark > float("-inf") else None
 
 
 def _v1_nsm(value: float, users: bytes) -> list[float | bytes]:
