@@ -22,7 +22,7 @@ from tests.faults.workload import (
     summarise,
     usage_counts,
 )
-from tests.integration.fixtures import Deployment, Worker, sum_samples
+from tests.integration.fixtures import Deployment, Worker, alert_transition, sum_samples
 
 __all__ = [
     "RunResult",
@@ -144,18 +144,7 @@ def alert_transitions(alerts: list[dict[str, Any]], rule: str | None = None) -> 
     """Alert records as what a pager acts on: which incident, firing or resolved, at which
     severity, notified when; ``rule`` None for every rule. The quoted metric values are left
     out (docs/decisions.md §20)."""
-    return Counter(
-        (
-            r["dedup_key"],
-            r["alert_id"],
-            r["status"],
-            r["severity"],
-            r["started_at"],
-            r["updated_at"],
-        )
-        for r in alerts
-        if rule is None or r["rule"] == rule
-    )
+    return Counter(alert_transition(r) for r in alerts if rule is None or r["rule"] == rule)
 
 
 def assert_same_alerts(reference: RunResult, run: RunResult) -> None:

@@ -210,19 +210,24 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 60) -
     return records
 
 
+def alert_transition(record: dict) -> tuple[str, ...]:
+    """An alert record as a pager acts on it: which incident, firing or resolved, at which
+    severity, notified when."""
+    return (
+        record["dedup_key"],
+        record["alert_id"],
+        record["status"],
+        record["severity"],
+        record["started_at"],
+        record["updated_at"],
+    )
+
+
 def nsm_alerts(records: list[dict]) -> list[tuple]:
     """The NSM-decline records of an alerts topic, without the point-in-time health score:
     everything that depends on event time only, so two runs over one log must agree on it."""
     return [
-        (
-            r["dedup_key"],
-            r["alert_id"],
-            r["status"],
-            r["severity"],
-            r["started_at"],
-            r["updated_at"],
-            orjson.dumps(r["metric"]),
-        )
+        (*alert_transition(r), orjson.dumps(r["metric"]))
         for r in records
         if r["rule"] == "nsm_decline"
     ]
