@@ -11,6 +11,7 @@ Kafka client and handles what it finds first, in order; a real gap reads back em
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,15 +68,24 @@ class OffsetTracker:
 
 
 class SkippedRecordReader:
-    """Reads a range of offsets with kafka-python (blocking: call it from an executor)."""
+    """Reads a range of offsets with kafka-python (blocking: call it from an executor).
+
+    One client, one read at a time: both agents may find a hole at once, from executor
+    threads, and a kafka-python consumer is not safe to share between threads.
+    """
 
     def __init__(self, client_options: dict[str, Any], timeout: float = 30.0) -> None:
         self._options = client_options
         self._timeout = timeout
         self._consumer: KafkaConsumer | None = None
+        self._lock = threading.Lock()
 
     def read(self, topic: str, partition: int, start: int, end: int) -> list[Fetched]:
         """Every record stored at offsets ``start`` up to ``end`` (exclusive)."""
+        with self._lock:
+            return self._read(topic, partition, start, end)
+
+    def _read(self, topic: str, partition: int, start: int, end: int) -> list[Fetched]:
         if self._consumer is None:
             self._consumer = KafkaConsumer(group_id=None, enable_auto_commit=False, **self._options)
         consumer = self._consumer
@@ -101,7 +111,3 @@ class SkippedRecordReader:
             if consumer.position(tp) >= end:
                 return found
         raise TimeoutError(f"could not read {topic}[{partition}] {start}..{end - 1}")
-
-    def close(self) -> None:
-        if self._consumer is not None:
-            self._consumer.close()
