@@ -32,10 +32,10 @@ class NsmDeclineParams(_Params):
     min_relative_drop: float = Field(default=0.30, gt=0, lt=1)
     critical_relative_drop: float = Field(default=0.60, gt=0, le=1)
     min_absolute_drop: float = Field(default=3.0, ge=0)
-    min_baseline: float = Field(default=10.0, gt=0)
-    significance: float = Field(default=0.001, gt=0, lt=0.5)
+    min_baseline: float = Field(default=6.0, gt=0)
+    significance: float = Field(default=0.0001, gt=0, lt=0.5)
     min_baseline_windows: int = Field(default=3, ge=1)
-    min_dispersion: float = Field(default=1.0, gt=0)
+    min_dispersion: float = Field(default=0.6, gt=0)
     resolve_relative_drop: float = Field(default=0.15, gt=0, lt=1)
     resolve_significance: float = Field(default=0.05, gt=0, lt=0.5)
 

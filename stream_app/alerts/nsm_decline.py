@@ -31,6 +31,10 @@ from stream_app.alerts.verdict import Condition, Metric, Severity, Verdict
 __all__ = ["NsmHistory", "SpanTest", "assess_decline", "dispersion", "span_tests"]
 
 MIN_VALUES_FOR_VARIANCE = 3  # one is left out as a possible spike, two remain
+# Leaving out the value farthest from the median shrinks the sample variance of the rest:
+# for n normal draws its expected value is this share of the true variance (seeded
+# simulation, 400k draws per n; re-derived in tests/unit/alerts/test_nsm_decline.py).
+TRIMMED_VARIANCE_SHARE = {3: 0.174, 4: 0.364, 5: 0.473, 6: 0.527, 7: 0.580, 8: 0.612}
 MEDIAN_VARIANCE = 1.5  # variance of the median of n draws, in units of one draw's, times n
 
 
@@ -78,7 +82,8 @@ def dispersion(history: NsmHistory, floor: float) -> float:
 
     Pooling the steps (7 weekdays x 4 weeks = 28 values) makes the estimate usable where a
     single span's 3-4 values would not be. At each step the value farthest from the median is
-    left out first, so a one-off spike does not inflate it.
+    left out first, so a one-off spike does not inflate it; that shrinks what remains (to 36 %
+    of the true variance with 4 weeks), so the variance is scaled back up.
     """
     variance = level = 0.0
     for position in range(len(history.current)):
@@ -87,7 +92,7 @@ def dispersion(history: NsmHistory, floor: float) -> float:
             return floor
         centre = statistics.median(values)
         values.remove(max(values, key=lambda v: abs(v - centre)))
-        variance += statistics.variance(values)
+        variance += statistics.variance(values) / TRIMMED_VARIANCE_SHARE[len(values) + 1]
         level += statistics.fmean(values)
     return max(floor, variance / level) if level > 0 else floor
 

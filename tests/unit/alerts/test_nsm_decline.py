@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+import statistics
 
 import pytest
 
 from stream_app.alerts import Condition, NsmDeclineParams, NsmHistory, assess_decline
-from stream_app.alerts.nsm_decline import dispersion, span_tests
+from stream_app.alerts.nsm_decline import TRIMMED_VARIANCE_SHARE, dispersion, span_tests
 from stream_app.alerts.poisson import poisson_lower_tail
 
 PARAMS = NsmDeclineParams()
@@ -91,6 +92,57 @@ def test_pure_noise_does_not_fire_in_a_thousand_weeks(size):
 
     def week() -> tuple[float, ...]:
         return tuple(poisson(rng, m) for m in mean)
+
+    fired = sum(
+        judge(week(), [week() for _ in range(4)]).condition is Condition.FIRING for _ in range(1000)
+    )
+    assert fired <= 1
+
+
+@pytest.mark.parametrize("weeks", sorted(TRIMMED_VARIANCE_SHARE))
+def test_the_trimmed_variance_share_is_what_leaving_out_the_farthest_value_costs(weeks):
+    rng = random.Random(weeks)
+    total = 0.0
+    for _ in range(20_000):
+        values = [rng.gauss(0.0, 1.0) for _ in range(weeks)]
+        centre = statistics.median(values)
+        values.remove(max(values, key=lambda v: abs(v - centre)))
+        total += statistics.variance(values)
+    assert total / 20_000 == pytest.approx(TRIMMED_VARIANCE_SHARE[weeks], abs=0.02)
+
+
+def active_users(rng: random.Random, users: int, activity: tuple[float, ...]) -> tuple[float, ...]:
+    """One week of a steady account's daily distinct users: each user in or out each day."""
+    return tuple(float(sum(rng.random() < p for _ in range(users))) for p in activity)
+
+
+USAGE_WEEK = tuple(0.75 * f for f in (1.0, 1.05, 1.05, 1.0, 0.9, 0.3, 0.25))  # share active
+
+
+@pytest.mark.parametrize("weeks", [3, 4])
+def test_the_dispersion_of_distinct_users_is_estimated_without_bias(weeks):
+    # each user in or out: variance / mean is 1 - p per day; pooled over this week's levels
+    rng = random.Random(5)
+    users = 20
+    truth = sum(users * p * (1 - p) for p in USAGE_WEEK) / sum(users * p for p in USAGE_WEEK)
+    estimates = [
+        dispersion(
+            history(
+                USAGE_WEEK, [active_users(rng, users, USAGE_WEEK) for _ in range(weeks)]
+            ),
+            floor=0.01,
+        )
+        for _ in range(2000)
+    ]
+    assert statistics.fmean(estimates) == pytest.approx(truth, rel=0.15)
+
+
+@pytest.mark.parametrize("users", [3, 6, 12, 40])
+def test_steady_users_do_not_fire_in_a_thousand_weeks(users):
+    rng = random.Random(users)
+
+    def week() -> tuple[float, ...]:
+        return active_users(rng, users, USAGE_WEEK)
 
     fired = sum(
         judge(week(), [week() for _ in range(4)]).condition is Condition.FIRING for _ in range(1000)
