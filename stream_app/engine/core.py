@@ -127,8 +127,12 @@ class EngineCore:
         # dirty accounts in the order they became dirty; True: evaluate on the next tick (a
         # non-usage event, or any event while not catching up), False: may wait its turn
         self._dirty: dict[str, bool] = {}
-        self._due: list[tuple[float, str]] = []
+        # midnight re-scores, a heap per lane: an account comes due when *its* lane's clock
+        # passes its due time, so a silent account's days are judged once they are complete
+        # in its partition, whichever partition the watermark came from
+        self._due: dict[int, list[tuple[float, str]]] = {}
         self._due_at: dict[str, float] = {}
+        self._read_since_tick = False  # input arrived since the last tick: a backlog is read
 
     # ------------------------------------------------------------------ input side
 
@@ -162,6 +166,7 @@ class EngineCore:
         a usage event moves its lane's clock only if it arrived in the lane's own order."""
         if not isinstance(model, InputEvent):
             return
+        self._read_since_tick = True
         timestamp = model.occurred_at.timestamp()
         self.watermark = max(self.watermark, timestamp)
         if in_lane_order and isinstance(model, ProductUsageEvent):
@@ -201,14 +206,15 @@ class EngineCore:
     @property
     def has_work(self) -> bool:
         """Whether a tick now would evaluate anything (due accounts wait out a catch-up)."""
-        due = bool(self._due and self._due[0][0] <= self.watermark)
-        return bool(self._dirty) or (due and not self.catching_up)
+        return bool(self._dirty) or (self._next_due() is not None and not self.catching_up)
 
     def tick(self) -> Published:
         published = Published([], [])
         if self.watermark == float("-inf"):
             return published
-        if self.catching_up:
+        catching_up = self.catching_up
+        self._read_since_tick = False
+        if catching_up:
             # usage-only accounts at the catch-up budget; due ones wait (they stay scheduled)
             accounts = self._take_dirty(self.catchup_budget)
             budget = 0
@@ -220,8 +226,8 @@ class EngineCore:
             budget = max(MIN_SPARE, self.due_budget - fresh)
             accounts = self._take_dirty(min(budget, self.catchup_budget))
             budget -= len(accounts) - fresh
-        while self._due and self._due[0][0] <= self.watermark and budget > 0:
-            due_at, account_id = heapq.heappop(self._due)
+        while budget > 0 and (lane := self._next_due()) is not None:
+            due_at, account_id = heapq.heappop(self._due[lane])
             if self._due_at.get(account_id) == due_at:
                 del self._due_at[account_id]
                 accounts.add(account_id)
@@ -231,11 +237,29 @@ class EngineCore:
             self._evaluate(account_id, as_of, published)
         return published
 
+    def _lane_clock(self, lane: int) -> float:
+        """How far ``lane``'s event time has got (the watermark before its first usage)."""
+        return self._usage_time.get(lane, self.watermark)
+
+    def _next_due(self) -> int | None:
+        """The lane whose earliest due account is due and earliest of all, if any."""
+        ready = [
+            (heap[0][0], lane)
+            for lane, heap in self._due.items()
+            if heap and heap[0][0] <= self._lane_clock(lane)
+        ]
+        return min(ready)[1] if ready else None
+
     @property
     def catching_up(self) -> bool:
-        """True while event time trails the wall clock by more than ``catchup_lag``."""
+        """True while a backlog is read: event time trails the wall clock by more than
+        ``catchup_lag`` and input arrived since the last tick. Once the input is drained, the
+        work a catch-up put off runs, however old the last event: otherwise an account that
+        went silent in an old log would wait for new input to be judged, and whether its
+        alerts exist at all would depend on restarts (decisions §29)."""
         return (
-            self.catchup_lag is not None
+            self._read_since_tick
+            and self.catchup_lag is not None
             and self.wall_clock.now().timestamp() - self.watermark > self.catchup_lag
         )
 
@@ -261,9 +285,11 @@ class EngineCore:
         if state is None or not self.store.owns(account_id):
             return  # a partition handed to another worker since it was scheduled
         now = as_of.timestamp()
+        lane_clock = self._lane_clock(self.lane_of(account_id))
         if not state.is_settled(now, self.spec):
             grace = self.spec.grace_seconds
-            self._schedule(account_id, (day_of(now - grace) + 1) * DAY_SECONDS + grace)
+            next_due = (day_of(min(now, lane_clock) - grace) + 1) * DAY_SECONDS + grace
+            self._schedule(account_id, next_due)
         previous = (
             PreviousScore(state.last_score, state.last_band)  # type: ignore[arg-type]
             if state.last_score is not None
@@ -307,7 +333,7 @@ class EngineCore:
         if self._due_at.get(account_id) == due_at:
             return
         self._due_at[account_id] = due_at
-        heapq.heappush(self._due, (due_at, account_id))
+        heapq.heappush(self._due.setdefault(self.lane_of(account_id), []), (due_at, account_id))
 
 
 def _worth_publishing(result: ScoreResult, state: AccountState) -> bool:

@@ -136,3 +136,55 @@ def test_after_a_restart_days_close_only_as_the_partition_is_replayed():
     assert restarted.core.store.get("behind").nsm_judged_through == (
         s.core.store.get("behind").nsm_judged_through
     )
+
+
+def test_a_silent_accounts_days_are_judged_as_its_own_partition_closes_them():
+    """An account with no more events is re-scored at midnights, and its NSM days are judged
+    then. Its midnights come due on its own partition's clock: due on the watermark, an
+    account whose partition was read after a faster one had been was never due again, and
+    whether its decline alert fired depended on the order partitions were read in (the fault
+    suite saw it fire in a two-worker run and not in the single-worker reference)."""
+
+    def usage(s: Scenario, account: str, lane: int, day: int, users: int) -> None:
+        for user in range(users):
+            s.n += 1
+            event = {
+                "event_id": f"{account}-{day}-{user}",
+                "account_id": account,
+                "occurred_at": (START + timedelta(days=day, hours=9, minutes=user)).isoformat(),
+                "user_id": f"u{user}",
+                "event_type": FEATURES[user % 4],
+            }
+            s.core.ingest("usage", RawRecord("usage", lane, s.n, None, orjson.dumps(event)))
+
+    def lane_zero(s: Scenario) -> None:  # "quiet" stops on day 30, its neighbour goes on
+        for day in range(41):
+            if day < 30:
+                usage(s, "quiet", 0, day, 12)
+            usage(s, "neighbour", 0, day, 3)
+            s.tick()
+
+    def lane_one(s: Scenario) -> None:  # a partition five days further on
+        for day in range(46):
+            usage(s, "ahead", 1, day, 3)
+            s.tick()
+
+    judged, alerts = [], []
+    for order in ((lane_zero, lane_one), (lane_one, lane_zero)):
+        s = Scenario()
+        s.core.lane_of = lambda account: 1 if account == "ahead" else 0
+        for read in order:
+            read(s)
+        while s.core.has_work:
+            s.tick()
+        judged.append(s.core.store.get("quiet").nsm_judged_through)
+        alerts.append(
+            [
+                (a["status"], a["severity"], a["updated_at"])
+                for a in s.alerts
+                if a["account_id"] == "quiet" and a["rule"] == "nsm_decline"
+            ]
+        )
+    assert judged[0] == judged[1]
+    assert alerts[0] == alerts[1]
+    assert alerts[0][0][:2] == ("firing", "critical")  # twelve users gone quiet

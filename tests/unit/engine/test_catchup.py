@@ -59,6 +59,19 @@ def test_no_midnight_rescores_while_catching_up() -> None:
     assert scenario.core.evaluations == before + 2
 
 
+def test_put_off_rescores_run_once_the_input_is_drained_however_old_the_log() -> None:
+    scenario, _ = catching_up(budget=100)  # the wall clock stays two months ahead throughout
+    scenario.usage(ACCOUNTS[0], START + timedelta(hours=9), "u1", FEATURES[0])
+    scenario.tick()
+    before = scenario.core.evaluations
+    scenario.usage(ACCOUNTS[1], START + timedelta(days=3, hours=9), "u1", FEATURES[0])
+    scenario.tick()  # input arrived since the last tick: ACCOUNTS[0]'s midnights wait
+    assert scenario.core.evaluations == before + 1
+    assert not scenario.core.catching_up  # nothing read since: the backlog is drained
+    scenario.tick()  # an account silent since would otherwise never have its days judged
+    assert scenario.core.evaluations == before + 2
+
+
 def test_a_drained_catch_up_ends_where_scoring_every_hour_ends() -> None:
     reference = Scenario()
     feed(reference, tick_each_hour=True)
