@@ -83,3 +83,38 @@ def test_two_workers_share_then_one_takes_over(
         f"single-worker run: state and final-state scores of {len(run.summary)} accounts "
         f"equal, dead-letter sources equal, published scores converged"
     )
+
+
+def test_two_workers_started_together_both_stay_up(
+    private_kafka, fault_log, reference, new_deployment, workers, fault_report
+):
+    """A fresh group whose second member joins during the first one's recovery: the rebalance
+    lands mid-recovery and registers standby partitions the running pass has no offsets for
+    (once a crash in Faust's recovery, decisions §32)."""
+    deployment = new_deployment()
+    everything = list(range(deployment.partitions))
+    pair = [workers(deployment), workers(deployment)]
+    for worker in pair:
+        worker.wait_ready(timeout=120)
+    wait_for(
+        lambda: sorted(partitions(pair[0])["active"] + partitions(pair[1])["active"]) == everything,
+        60,
+        "the partitions split between the two workers",
+    )
+    produce(private_kafka.bootstrap, deployment.topics, fault_log.records, deployment.partitions)
+    wait_drained(deployment, pair[0])
+    exits = [worker.process.poll() for worker in pair]
+    crashed = "\n".join(w.log_tail() for w in pair if w.process.poll() is not None)
+    assert exits == [None, None], f"a worker exited: {exits}\n{crashed}"
+    shared = [seen(worker, deployment) for worker in pair]
+    assert all(shared), f"both workers must have processed part of the log: {shared}"
+    for worker in pair:
+        worker.stop()
+
+    run = collect(deployment, fault_log.as_of)
+    assert_same_outcome(reference, run, fault_log)
+    fault_report(
+        f"2 workers started together on a fresh group: both stayed up and shared the log "
+        f"({shared[0]} | {shared[1]} records seen); state, scores and dead letters equal to "
+        f"the single-worker run"
+    )

@@ -114,13 +114,14 @@ def _invalid_records(rng: random.Random, account: str, at: datetime) -> list[Log
 
 
 def build_log(
-    accounts: int = 10, days: int = 38, seed: int = 24, unkeyed_share: float = 0.005
+    accounts: int = 10, days: int = 38, seed: int = 39, unkeyed_share: float = 0.005
 ) -> FaultLog:
     """The cohort ends yesterday (UTC), so nothing is in the future for the live decoder.
 
-    Seed 24 gives two declining accounts, one of 19 users from day 16, so the NSM rule fires
-    (and escalates and re-notifies) mid-log: a crash has alerts to lose or double, as well as
-    support storms whose urgent-ticket bursts and score drops fire the other rules.
+    Seed 39 gives an account of 6 users that goes silent on day 16 and one of 21 users whose
+    active users drop from day 25, so the NSM rule fires, changes severity and resolves
+    mid-log: a crash has alerts to lose or double, as well as a support storm whose
+    urgent-ticket bursts and score drops fire the other rules.
     """
     rng = random.Random(seed)
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -127,9 +127,7 @@ def test_the_dispersion_of_distinct_users_is_estimated_without_bias(weeks):
     truth = sum(users * p * (1 - p) for p in USAGE_WEEK) / sum(users * p for p in USAGE_WEEK)
     estimates = [
         dispersion(
-            history(
-                USAGE_WEEK, [active_users(rng, users, USAGE_WEEK) for _ in range(weeks)]
-            ),
+            history(USAGE_WEEK, [active_users(rng, users, USAGE_WEEK) for _ in range(weeks)]),
             floor=0.01,
         )
         for _ in range(2000)
