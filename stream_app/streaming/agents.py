@@ -88,7 +88,7 @@ class EngineAgents:
         )
         self.state_store = TableStateStore(app, self.table, self.partitioner)
         self.alert_store = TableAlertStore(
-            app, self.alert_table, self.partitioner, self.state_store.owns
+            self.alert_table, self.partitioner, self.state_store.owns
         )
         self.core = EngineCore(
             ingestor,
@@ -294,7 +294,6 @@ class EngineAgents:
             await self.state_store.flush()
 
     async def _on_recover(self) -> None:
-        self.alert_store.reconcile()
         self.core.recover()
 
     async def _serve_redis(self) -> None:

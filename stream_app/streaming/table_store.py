@@ -36,14 +36,6 @@ async def _send(table: faust.Table, partition: int, key: str, value: object) -> 
     )
 
 
-def _newer(stored: AlertState | None, written: AlertState | None) -> AlertState | None:
-    """The later of the table's and this worker's own state of a key (event time; on a tie
-    this worker's, written after what the table read back)."""
-    if stored is None or written is None:
-        return written or stored
-    return written if written.updated_at >= stored.updated_at else stored
-
-
 class TableStateStore:
     """Writes go to the changelog partition of the account, explicitly.
 
@@ -123,77 +115,36 @@ class TableAlertStore:
     is rebuilt from exactly what subscribers received, so an alert can be neither lost (state
     written, record not) nor fired twice (record written, state not). Records go to the
     account's partition, so an account's alerts stay in order.
-
-    A rebalance re-reads the changelog into the table up to the end offsets it saw when it
-    began. An alert this worker wrote and was still delivering then is not among them, and
-    the table went back to the key's previous state: the next evaluation published the same
-    transition again (a duplicate ``band_critical`` incident in about 2 of 15 crash runs,
-    where the restarted worker rebalances once more when the killed one's session expires).
-    So the store also remembers what it wrote (:attr:`_written`) until a changelog read that
-    began after the delivery can have seen it, and the newer state wins.
     """
 
     def __init__(
         self,
-        app: faust.App,
         table: faust.Table,
         partitioner: AccountPartitioner,
         owns: Callable[[str], bool],
     ) -> None:
-        self.app = app
         self.table = table
         self.partitioner = partitioner
         self.owns = owns  # the state store's: is this account on a partition we own?
         self._unsent: list[tuple[int, RiskAlert]] = []  # every record, in order: each one
         # is a notification to subscribers, never coalesced
-        self._written: dict[str, AlertState] = {}
 
     def get(self, key: str) -> AlertState | None:
-        return _newer(self.table.data.get(key), self._written.get(key))
+        return self.table.data.get(key)
 
     def put(self, account_id: str, alert: RiskAlert) -> None:
-        state = AlertState.of(alert)
-        self.table.data[alert.dedup_key] = state
-        self._written[alert.dedup_key] = state
+        self.table.data[alert.dedup_key] = AlertState.of(alert)
         self._unsent.append((self.partitioner.partition_of(account_id), alert))
 
     async def flush(self) -> None:
         """Send the unsent alerts and wait until the broker has them all."""
         unsent, self._unsent = self._unsent, []
-        rebalances = self.app.rebalancing_count
         deliveries = [
             await _send(self.table, partition, alert.dedup_key, alert)
             for partition, alert in unsent
         ]
         for delivery in deliveries:
             await delivery
-        if self._settled(rebalances):
-            # delivered with no rebalance under way or in between: any later changelog read
-            # ends past these records, so the table alone is enough for them again
-            for _, alert in unsent:
-                if self._written.get(alert.dedup_key) == AlertState.of(alert):
-                    del self._written[alert.dedup_key]
-
-    def reconcile(self) -> None:
-        """After a recovery: put back what this worker wrote that the changelog read missed,
-        and forget what it did see (or what is newer)."""
-        for key, written in list(self._written.items()):
-            stored = self.table.data.get(key)
-            if _newer(stored, written) is written and stored != written:
-                self.table.data[key] = written
-            elif not self._unsent_key(key):
-                del self._written[key]
-
-    def _settled(self, rebalances: int) -> bool:
-        app = self.app
-        return (
-            app.rebalancing_count == rebalances
-            and not app.rebalancing
-            and not getattr(app, "in_recovery", False)
-        )
-
-    def _unsent_key(self, key: str) -> bool:
-        return any(alert.dedup_key == key for _, alert in self._unsent)
 
     def firing_counts(self) -> Counter[tuple[str, str]]:
         """Firing alerts by (rule, severity) on the partitions this worker owns."""

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import faust
 from faust.types import TP
 
-from stream_app.alerts import AlertState, band_critical, next_alert
 from stream_app.state import AccountState
 from stream_app.streaming.codecs import STATE_CODEC, codec_table, register_codecs
 from stream_app.streaming.routing import AccountPartitioner
-from stream_app.streaming.table_store import TableAlertStore, TableStateStore
+from stream_app.streaming.table_store import TableStateStore
 
 
 @dataclass
@@ -144,69 +142,3 @@ async def test_puts_reach_the_changelog_once_per_account_per_flush():
     ]
     await store.flush()
     assert len(sent) == 2  # nothing new to send
-
-
-@dataclass
-class RebalancingApp:
-    """The attributes the alert store reads of the app: a rebalance needs a broker and a second
-    worker, which tests/faults/test_crash.py provides end to end."""
-
-    rebalancing: bool = False
-    rebalancing_count: int = 0
-    in_recovery: bool = False
-
-
-def band_alert(score: float, band: str, hour: int, previous=None):
-    return next_alert(
-        previous,
-        band_critical(score, band),
-        account_id="acct-1",
-        now=datetime(2026, 3, 2, hour, tzinfo=UTC),
-        renotify_after_seconds=86_400,
-        health_score=score,
-        labels={},
-    )
-
-
-class RebalanceDuringDelivery(RecordingChangelog):
-    """A rebalance begins and ends while the record is on its way to the broker: its read of
-    the changelog ended before the record."""
-
-    def __init__(self, app: RebalancingApp) -> None:
-        super().__init__()
-        self.app = app
-
-    async def send(self, **kwargs) -> asyncio.Future:
-        self.app.rebalancing_count += 1
-        return await super().send(**kwargs)
-
-
-async def test_an_alert_a_rebalance_read_back_as_older_is_not_published_again():
-    app, partitioner = RebalancingApp(), AccountPartitioner(4)
-    table = RecordingTable(RebalanceDuringDelivery(app))
-    store = TableAlertStore(app, table, partitioner, owns=lambda account: True)  # type: ignore[arg-type]
-    fired = band_alert(20.0, "critical", 9)
-    key = fired.dedup_key
-    store.put("acct-1", fired)
-    await store.flush()
-    table.data.pop(key)  # what the recovery read back: the key had no alert yet
-    state = store.get(key)
-    assert state is not None and state.firing  # so the next evaluation changes nothing
-    assert band_alert(20.0, "critical", 10, state) is None
-    store.reconcile()
-    assert table.data[key] == state  # put back: the firing-alert gauge counts it too
-
-
-async def test_an_alert_delivered_without_a_rebalance_is_left_to_the_table():
-    app, partitioner = RebalancingApp(), AccountPartitioner(4)
-    table = RecordingTable()
-    store = TableAlertStore(app, table, partitioner, owns=lambda account: True)  # type: ignore[arg-type]
-    fired = band_alert(20.0, "critical", 9)
-    store.put("acct-1", fired)
-    await store.flush()
-    assert store._written == {}  # bounded: nothing kept once a later read must include it
-    newer = band_alert(70.0, "healthy", 12, store.get(fired.dedup_key))
-    assert newer is not None and newer.status == "resolved"
-    table.data[fired.dedup_key] = AlertState.of(newer)  # another worker's, read back
-    store.reconcile()
-    assert store.get(fired.dedup_key) == AlertState.of(newer)
