@@ -132,6 +132,9 @@ class EngineCore:
         # in its partition, whichever partition the watermark came from
         self._due: dict[int, list[tuple[float, str]]] = {}
         self._due_at: dict[str, float] = {}
+        # accounts evaluated before their lane's clock was known (after a restart, until the
+        # replay reads usage of their partition): evaluated again once it is
+        self._awaiting_lane: dict[int, set[str]] = {}
         self._read_since_tick = False  # input arrived since the last tick: a backlog is read
 
     # ------------------------------------------------------------------ input side
@@ -171,6 +174,9 @@ class EngineCore:
         self.watermark = max(self.watermark, timestamp)
         if in_lane_order and isinstance(model, ProductUsageEvent):
             lane = self.lane_of(model.account_id)
+            if lane not in self._usage_time:
+                for account_id in self._awaiting_lane.pop(lane, ()):
+                    self._dirty.setdefault(account_id, False)
             self._usage_time[lane] = max(self._usage_time.get(lane, timestamp), timestamp)
 
     def ingest(self, kind: str, record: RawRecord) -> IngestResult:
@@ -285,7 +291,10 @@ class EngineCore:
         if state is None or not self.store.owns(account_id):
             return  # a partition handed to another worker since it was scheduled
         now = as_of.timestamp()
-        lane_clock = self._lane_clock(self.lane_of(account_id))
+        lane = self.lane_of(account_id)
+        if lane not in self._usage_time:
+            self._awaiting_lane.setdefault(lane, set()).add(account_id)
+        lane_clock = self._lane_clock(lane)
         if not state.is_settled(now, self.spec):
             grace = self.spec.grace_seconds
             next_due = (day_of(min(now, lane_clock) - grace) + 1) * DAY_SECONDS + grace

@@ -188,3 +188,43 @@ def test_a_silent_accounts_days_are_judged_as_its_own_partition_closes_them():
     assert judged[0] == judged[1]
     assert alerts[0] == alerts[1]
     assert alerts[0][0][:2] == ("firing", "critical")  # twelve users gone quiet
+
+
+def test_after_a_restart_a_silent_account_is_judged_as_the_replay_closes_its_days():
+    """Right after a restart no usage of the partition has been read: the first evaluation of
+    a silent account can judge nothing, and with the watermark recovered to the end of the
+    log it was not due again before a midnight the log never reaches. It is evaluated again
+    once the replay reads its partition."""
+
+    def day_of_usage(s: Scenario, day: int) -> None:
+        accounts = [("neighbour", 3)] + ([("quiet", 12)] if day < 30 else [])
+        for account, users in accounts:
+            for user in range(users):
+                at = START + timedelta(days=day, hours=9, minutes=user)
+                s.usage(account, at, f"u{user}", FEATURES[user % 4], f"{account}-{day}-{user}")
+
+    s = Scenario()
+    for day in range(41):
+        day_of_usage(s, day)
+        s.tick()
+        if day == 33:
+            quiet_at_33 = encode_state(s.core.store.get("quiet"))
+    while s.core.has_work:
+        s.tick()
+    # a crash in the middle of a flush: the neighbour's state went out through the end of the
+    # log, the quiet account's last only on day 33 (the watermark recovers to the end)
+    saved = {"quiet": quiet_at_33, "neighbour": encode_state(s.core.store.get("neighbour"))}
+
+    restarted = Scenario()
+    for account, encoded in saved.items():
+        restarted.core.store.data[account] = decode_state(encoded)
+    restarted.core.recover()
+    restarted.tick()  # no usage of the partition read yet: nothing can be judged
+    for day in range(30, 41):  # the replay from the committed offset
+        day_of_usage(restarted, day)
+        restarted.tick()
+    while restarted.core.has_work:
+        restarted.tick()
+    judged = s.core.store.get("quiet").nsm_judged_through
+    assert judged is not None and judged >= 38
+    assert restarted.core.store.get("quiet").nsm_judged_through == judged
