@@ -23,6 +23,8 @@ from typing import Any
 from faust.transport.consumer import Consumer
 from faust.types import TP
 
+from stream_app.streaming.patching import wrap_once
+
 __all__ = ["find_holes", "guarded_getmany", "install"]
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,4 @@ def guarded_getmany(
 
 def install() -> None:
     """Wrap Faust's ``Consumer.getmany`` once per process."""
-    if not getattr(Consumer.getmany, "_hs_guarded", False):
-        guarded = guarded_getmany(Consumer.getmany)
-        guarded._hs_guarded = True  # type: ignore[attr-defined]
-        Consumer.getmany = guarded  # type: ignore[method-assign]
+    wrap_once(Consumer, "getmany", guarded_getmany)

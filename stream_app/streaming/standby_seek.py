@@ -20,6 +20,8 @@ from typing import Any
 from faust.tables.recovery import Recovery
 from faust.types import TP
 
+from stream_app.streaming.patching import wrap_once
+
 __all__ = ["install", "seekable"]
 
 NO_OFFSET = -1  # Faust's "nothing read yet": _seek_offsets turns it into 0
@@ -48,7 +50,4 @@ def guarded_seek_offsets(original: SeekOffsets) -> SeekOffsets:
 
 def install() -> None:
     """Wrap Faust's ``Recovery._seek_offsets`` once per process."""
-    if not getattr(Recovery._seek_offsets, "_hs_guarded", False):
-        guarded = guarded_seek_offsets(Recovery._seek_offsets)
-        guarded._hs_guarded = True  # type: ignore[attr-defined]
-        Recovery._seek_offsets = guarded  # type: ignore[method-assign]
+    wrap_once(Recovery, "_seek_offsets", guarded_seek_offsets)

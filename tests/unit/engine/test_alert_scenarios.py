@@ -102,6 +102,15 @@ def test_a_rekeyed_event_from_a_partition_ahead_closes_no_day_of_the_account():
     assert not [a for a in s.alerts if a["rule"] == "nsm_decline"]
 
 
+def users_active(s: Scenario, day: int, accounts: dict[str, int]) -> None:
+    """Each account's first n users active on ``day``; event ids stable, so a replay of the
+    same day is read as duplicates."""
+    for account, users in accounts.items():
+        for user in range(users):
+            at = START + timedelta(days=day, hours=9, minutes=user)
+            s.usage(account, at, f"u{user}", FEATURES[user % 4], f"{account}-{day}-{user}")
+
+
 def test_after_a_restart_days_close_only_as_the_partition_is_replayed():
     """A crash in the middle of a flush can leave one account's state further on than another
     account's of the same partition. Restoring the lane clock from the newest state closed the
@@ -109,10 +118,7 @@ def test_after_a_restart_days_close_only_as_the_partition_is_replayed():
     critical NSM alert. The replay from the committed offset moves the clock, duplicates too."""
 
     def day_of_usage(s: Scenario, day: int) -> None:
-        for account in ("ahead", "behind"):
-            for user in range(12):
-                at = START + timedelta(days=day, hours=9, minutes=user)
-                s.usage(account, at, f"u{user}", FEATURES[user % 4], f"{account}-{day}-{user}")
+        users_active(s, day, {"ahead": 12, "behind": 12})
 
     s = Scenario()
     for day in range(40):
@@ -197,11 +203,7 @@ def test_after_a_restart_a_silent_account_is_judged_as_the_replay_closes_its_day
     once the replay reads its partition."""
 
     def day_of_usage(s: Scenario, day: int) -> None:
-        accounts = [("neighbour", 3)] + ([("quiet", 12)] if day < 30 else [])
-        for account, users in accounts:
-            for user in range(users):
-                at = START + timedelta(days=day, hours=9, minutes=user)
-                s.usage(account, at, f"u{user}", FEATURES[user % 4], f"{account}-{day}-{user}")
+        users_active(s, day, {"neighbour": 3} | ({"quiet": 12} if day < 30 else {}))
 
     s = Scenario()
     for day in range(41):
