@@ -307,7 +307,7 @@ class EngineCore:
         result = score_account(state.signals(account_id, as_of, self.spec), self.scoring, previous)
         score = self._score_to_publish(account_id, state, result, as_of)
         judged_through = state.nsm_judged_through
-        usage_time = self._usage_time.get(self.lane_of(account_id), float("-inf"))
+        usage_time = self._usage_time.get(lane, float("-inf"))
         published.alerts.extend(
             self.alerting.evaluate(account_id, state, result, as_of, usage_time)
         )

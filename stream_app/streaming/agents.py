@@ -127,14 +127,7 @@ class EngineAgents:
         async for events in self._batches(stream):
             for event in events:
                 for fetched in await self._with_skipped(event):
-                    record = RawRecord(
-                        fetched.topic,
-                        fetched.partition,
-                        fetched.offset,
-                        fetched.key,
-                        fetched.value,
-                    )
-                    await self._handle_safely(record, rekey_allowed=True)
+                    await self._handle_safely(fetched.raw(), rekey_allowed=True)
             await self._flush_writes()  # before the batch's events are acknowledged
 
     async def _consume_rekeyed(self, stream: faust.StreamT) -> None:
@@ -149,9 +142,7 @@ class EngineAgents:
         if record is None:
             # not forwarded by a worker: its headers are not trusted (nor turned into a
             # metric label); it is rejected under the re-key topic's own coordinates
-            own = RawRecord(
-                fetched.topic, fetched.partition, fetched.offset, fetched.key, fetched.value
-            )
+            own = fetched.raw()
             rejection = Rejection("validation", "re-keyed record without valid hs-source-*")
             await self._reject(own.topic, self.core.ingestor.dead_letter(own, rejection))
             return

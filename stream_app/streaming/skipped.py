@@ -19,6 +19,8 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
+from stream_app.ingest import RawRecord
+
 __all__ = ["Fetched", "OffsetTracker", "SkippedRecordReader"]
 
 
@@ -32,6 +34,10 @@ class Fetched:
     key: bytes | None
     value: bytes | None
     headers: dict[str, bytes] = field(default_factory=dict)
+
+    def raw(self) -> RawRecord:
+        """The record under its own coordinates, as the ingestor takes it."""
+        return RawRecord(self.topic, self.partition, self.offset, self.key, self.value)
 
 
 class OffsetTracker:
