@@ -57,19 +57,24 @@ def _end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]
         consumer.close()
 
 
-def group_lag(bootstrap: str, deployment: Deployment) -> int:
-    """Records on the consumed topics beyond the group's committed offsets.
-
-    Zero means every input record was processed *and* committed, and Faust flushes the
-    producer (state changelog, DLQ, scores) before it commits offsets.
-    """
+def partition_lags(bootstrap: str, deployment: Deployment) -> dict[TopicPartition, int]:
+    """Per consumed partition, the records beyond the group's committed offset."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
         committed = admin.list_group_offsets(deployment.app_id).get(deployment.app_id, {})
     finally:
         admin.close()
     ends = _end_offsets(bootstrap, consumed_topics(deployment))
-    return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+    return {tp: end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items()}
+
+
+def group_lag(bootstrap: str, deployment: Deployment) -> int:
+    """Records on the consumed topics beyond the group's committed offsets.
+
+    Zero means every input record was processed *and* committed, and Faust flushes the
+    producer (state changelog, DLQ, scores) before it commits offsets.
+    """
+    return sum(partition_lags(bootstrap, deployment).values())
 
 
 def wait_drained(
@@ -93,8 +98,13 @@ def wait_drained(
             stable_since = None
         last_ends = ends
         time.sleep(0.5)
-    lag = group_lag(bootstrap, deployment)
-    raise AssertionError(f"not drained within {timeout}s (lag {lag})")
+    behind = {
+        f"{tp.topic}[{tp.partition}]": lag
+        for tp, lag in partition_lags(bootstrap, deployment).items()
+        if lag
+    }
+    log = "" if worker is None else "\nworker log:\n" + worker.log_tail(200)
+    raise AssertionError(f"not drained within {timeout}s (lag by partition {behind}){log}")
 
 
 def event_counts(worker: Worker, deployment: Deployment) -> Counter[str]:
