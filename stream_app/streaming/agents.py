@@ -18,7 +18,7 @@ from faust.types import EventT
 from stream_app.clock import Clock
 from stream_app.connections import kafka_client_options
 from stream_app.contracts.outputs import DeadLetter
-from stream_app.engine import EngineCore
+from stream_app.engine import EngineCore, Published
 from stream_app.ingest import Decoder, IngestLimits, Ingestor, Outcome, RawRecord, Rejection
 from stream_app.metrics import EngineMetrics
 from stream_app.scoring import ScoringConfig
@@ -263,26 +263,41 @@ class EngineAgents:
         if idle_after is not None and now - self._last_event > idle_after:
             # No input for a while: let event time follow the wall clock so silent accounts age.
             self.core.advance_watermark((now - self.settings.grace).timestamp())
-        published = self.core.tick()
-        await self._flush_writes()  # the new last_score, the NSM detector's progress, alerts
-        for alert in published.alerts:  # already published by the alert table's write
+        # Under the lock from the evaluation on: the tick changes states in place (last
+        # score, days judged), and an agent's flush running meanwhile would send them ahead
+        # of the alerts and scores they stand for.
+        async with self._write_lock:
+            published = self.core.tick()
+            await self._flush_locked(published)
+
+    async def _flush_writes(self) -> None:
+        async with self._write_lock:
+            await self._flush_locked(Published([], []))
+
+    async def _flush_locked(self, published: Published) -> None:
+        """Alerts and scores delivered first, then the states: a state that says a day was
+        judged, an alert raised or a score published never reaches the changelog without
+        them, so a crash in between re-evaluates the account on restart. The alert table,
+        rebuilt from the delivered alerts, makes that a no-op instead of a lost or a second
+        alert; a score is published again (the latest one per account is what counts), where
+        a state sent first made the restarted worker take it for published and never send
+        it (the fault suite saw a published score stay ``at_risk`` whose state said healthy).
+        """
+        await self.alert_store.flush()
+        for alert in published.alerts:  # published by the alert table's write
             self.metrics.alert_published(alert.rule, alert.severity, alert.status)
-        for score in published.scores:
+        deliveries = [
             await self.health_scores.send(
                 key=score.account_id.encode(), value=score.model_dump_json().encode()
             )
+            for score in published.scores
+        ]
+        for delivery in deliveries:
+            await delivery
+        for score in published.scores:
             self.score_store.enqueue(score)
             self.metrics.scores.labels(score.band).inc()
-
-    async def _flush_writes(self) -> None:
-        """Alerts delivered first, then the states: a state that says a day was judged (or
-        an alert raised) never reaches the changelog without its alerts, so a crash in between
-        re-judges the day on restart, and the alert table, rebuilt from the delivered alerts,
-        makes that a no-op instead of a lost or a second alert. One at a time: the agent's
-        flush must not send a state the tick wrote while the tick waits for its alerts."""
-        async with self._write_lock:
-            await self.alert_store.flush()
-            await self.state_store.flush()
+        await self.state_store.flush()
 
     async def _on_recover(self) -> None:
         self.core.recover()
