@@ -29,7 +29,7 @@ catch-up does not hold fresh scores back behind thousands of stale ones.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -173,11 +173,18 @@ class EngineCore:
         timestamp = model.occurred_at.timestamp()
         self.watermark = max(self.watermark, timestamp)
         if in_lane_order and isinstance(model, ProductUsageEvent):
-            lane = self.lane_of(model.account_id)
-            if lane not in self._usage_time:
-                for account_id in self._awaiting_lane.pop(lane, ()):
-                    self._dirty.setdefault(account_id, False)
-            self._usage_time[lane] = max(self._usage_time.get(lane, timestamp), timestamp)
+            self._move_lane_clock(self.lane_of(model.account_id), timestamp)
+
+    def _move_lane_clock(self, lane: int, timestamp: float) -> None:
+        if lane not in self._usage_time:
+            for account_id in self._awaiting_lane.pop(lane, ()):
+                self._dirty.setdefault(account_id, False)
+        self._usage_time[lane] = max(self._usage_time.get(lane, timestamp), timestamp)
+
+    @property
+    def lane_clocks(self) -> dict[int, float]:
+        """Each lane's clock as of now (a copy), for the store to keep with the states."""
+        return dict(self._usage_time)
 
     def ingest(self, kind: str, record: RawRecord) -> IngestResult:
         validated = self.validate(kind, record)
@@ -191,9 +198,17 @@ class EngineCore:
         for lane, usage_time in self._usage_time.items():
             self._usage_time[lane] = max(usage_time, timestamp)
 
-    def recover(self) -> None:
+    def recover(self, lane_clocks: Mapping[int, float]) -> None:
         """After the store was rebuilt (a restart or new partitions): re-score every account on
-        the next tick, and resume event time where the recovered state left it."""
+        the next tick, and resume event time where the recovered state left it.
+
+        Lane clocks resume from ``lane_clocks``, those the store kept after the states their
+        usage produced (a partition's lane mark), never from the states themselves: a crash
+        in the middle of a flush can leave one account's state further on than another's of
+        the same partition, and the newest would close the other's days without their events
+        (the fault suite saw a steady account fire a critical NSM alert). The replay from the
+        committed offset moves them on, in order (duplicates included, see ``apply``).
+        """
         accounts = self.store.keys()  # a StateStore is not iterable itself
         for account_id in accounts:
             self._dirty.setdefault(account_id, False)
@@ -201,11 +216,8 @@ class EngineCore:
             if state is None:
                 continue
             self.watermark = max(self.watermark, state.watermark)
-        # Lane clocks are not restored from the states: a crash in the middle of a flush can
-        # leave one account's state further on than another's of the same partition, and the
-        # newest would close the other's days without their events (the fault suite saw a
-        # steady account fire a critical NSM alert). The replay from the committed offset
-        # moves them again, in order (duplicates included, see ``apply``).
+        for lane, usage_time in lane_clocks.items():
+            self._move_lane_clock(lane, usage_time)
 
     # ------------------------------------------------------------------ output side
 

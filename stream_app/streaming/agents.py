@@ -297,10 +297,10 @@ class EngineAgents:
         for score in published.scores:
             self.score_store.enqueue(score)
             self.metrics.scores.labels(score.band).inc()
-        await self.state_store.flush()
+        await self.state_store.flush(self.core.lane_clocks)
 
     async def _on_recover(self) -> None:
-        self.core.recover()
+        self.core.recover(self.state_store.lane_clocks())
 
     async def _serve_redis(self) -> None:
         await self.score_store.run(self.settings.redis_flush_interval.total_seconds())

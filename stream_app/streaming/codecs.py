@@ -3,6 +3,8 @@ topic's own JSON records)."""
 
 from __future__ import annotations
 
+import struct
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -11,17 +13,34 @@ from faust.serializers import codecs
 from stream_app.alerts import AlertState
 from stream_app.state import decode_state, encode_state
 
-__all__ = ["ALERT_CODEC", "STATE_CODEC", "codec_table", "register_codecs"]
+__all__ = ["ALERT_CODEC", "STATE_CODEC", "LaneMark", "codec_table", "register_codecs"]
 
 STATE_CODEC = "hs-account-state"
 ALERT_CODEC = "hs-risk-alert"
+# 0xc1 is the one byte msgpack never uses, so no encoded account state starts with it
+_LANE_MARK = b"\xc1lane"
+_LANE_CLOCK = struct.Struct(">d")
+
+
+@dataclass(frozen=True, slots=True)
+class LaneMark:
+    """How far a partition's usage had been read when every state it produced was sent: the
+    engine's lane clock, kept in the account-state changelog next to those states."""
+
+    usage_time: float  # epoch seconds
 
 
 class _StateCodec(codecs.Codec):
+    """Account states, and the lane marks between them."""
+
     def _dumps(self, obj: Any) -> bytes:
+        if isinstance(obj, LaneMark):
+            return _LANE_MARK + _LANE_CLOCK.pack(obj.usage_time)
         return encode_state(obj)
 
     def _loads(self, s: bytes) -> Any:
+        if s.startswith(_LANE_MARK):
+            return LaneMark(*_LANE_CLOCK.unpack(s[len(_LANE_MARK) :]))
         return decode_state(s)
 
 

@@ -12,7 +12,7 @@ the Kafka client's own accumulator, which the commit's flush does wait for.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import faust
@@ -20,9 +20,10 @@ import faust
 from stream_app.alerts import AlertState
 from stream_app.contracts.outputs import RiskAlert
 from stream_app.state import AccountState
+from stream_app.streaming.codecs import LaneMark
 from stream_app.streaming.routing import AccountPartitioner
 
-__all__ = ["TableAlertStore", "TableStateStore"]
+__all__ = ["LANE_KEY_PREFIX", "TableAlertStore", "TableStateStore"]
 
 
 async def _send(table: faust.Table, partition: int, key: str, value: object) -> Awaitable[Any]:
@@ -36,6 +37,13 @@ async def _send(table: faust.Table, partition: int, key: str, value: object) -> 
     )
 
 
+LANE_KEY_PREFIX = "#lane-"  # a partition's lane mark; no account id has a "#"
+
+
+def _lane_key(partition: int) -> str:
+    return f"{LANE_KEY_PREFIX}{partition}"
+
+
 class TableStateStore:
     """Writes go to the changelog partition of the account, explicitly.
 
@@ -45,6 +53,11 @@ class TableStateStore:
 
     Unsent writes are coalesced per account: the changelog needs an account's latest state,
     not every step to it.
+
+    Each partition also holds a :class:`LaneMark` under ``#lane-<partition>`` (no account id
+    has a ``#``): the engine's lane clock, written after the states, so that a restarted
+    worker knows how far each partition's event time had got even when the replay from the
+    committed offset reads none of its usage (docs/decisions.md §29).
     """
 
     def __init__(self, app: faust.App, table: faust.Table, partitioner: AccountPartitioner) -> None:
@@ -63,12 +76,15 @@ class TableStateStore:
         self.table.data[account_id] = state
         self._unsent[account_id] = None
 
-    async def flush(self) -> None:
-        """One changelog record per account written since the last flush: its latest state.
+    async def flush(self, lane_clocks: Mapping[int, float]) -> None:
+        """One changelog record per account written since the last flush: its latest state;
+        then a lane mark on each owned partition whose clock moved.
 
-        The agents flush after each input batch, before its events are acked, and the timer
-        after each tick. Encoding the state and its ledger once per batch instead of once per
-        event is the point.
+        ``lane_clocks`` must be the engine's at the call, when the unsent states are taken:
+        every state their usage produced is then among those sent here or before, ahead of
+        the mark in the same partition. The agents flush after each input batch, before its
+        events are acked, and the timer after each tick. Encoding the state and its ledger
+        once per batch instead of once per event is the point.
         """
         unsent, self._unsent = self._unsent, {}
         for account_id in unsent:
@@ -76,10 +92,27 @@ class TableStateStore:
             state = self.table.data.get(account_id)
             if state is not None:  # gone if its partition was revoked meanwhile
                 await _send(self.table, partition, account_id, state)
+        for partition, usage_time in lane_clocks.items():
+            key = _lane_key(partition)
+            mark = self.table.data.get(key)
+            if partition in self._active_partitions() and (
+                mark is None or mark.usage_time < usage_time
+            ):
+                self.table.data[key] = LaneMark(usage_time)
+                await _send(self.table, partition, key, LaneMark(usage_time))
+
+    def lane_clocks(self) -> dict[int, float]:
+        """The lane marks of the partitions this worker owns (read back by a recovery)."""
+        marks = {p: self.table.data.get(_lane_key(p)) for p in self._active_partitions()}
+        return {p: mark.usage_time for p, mark in marks.items() if mark is not None}
 
     def keys(self) -> list[str]:
         active = self._active_partitions()
-        return [key for key in self.table.data if self.partitioner.partition_of(key) in active]
+        return [
+            key
+            for key in self.table.data
+            if not key.startswith(LANE_KEY_PREFIX) and self.partitioner.partition_of(key) in active
+        ]
 
     def owns(self, account_id: str) -> bool:
         """Standby copies of other workers' partitions live here too; never score those."""

@@ -43,6 +43,7 @@ from stream_app.settings import Settings, TopicNames
 from stream_app.state import AccountState, day_of, decode_state
 from stream_app.state.sketch import distinct_count
 from stream_app.state.spec import DAY_SECONDS
+from stream_app.streaming.table_store import LANE_KEY_PREFIX
 
 __all__ = [
     "FaultLog",
@@ -114,16 +115,16 @@ def _invalid_records(rng: random.Random, account: str, at: datetime) -> list[Log
 
 
 def build_log(
-    accounts: int = 10, days: int = 38, seed: int = 108, unkeyed_share: float = 0.005
+    accounts: int = 10, days: int = 38, seed: int = 139, unkeyed_share: float = 0.005
 ) -> FaultLog:
     """The cohort ends yesterday (UTC), so nothing is in the future for the live decoder.
 
-    Seed 108 gives an account of 50 users whose active users drop from day 15, so the NSM
-    rule fires, re-notifies and resolves mid-log: a crash has alerts to lose or double, as
-    well as a support storm whose urgent-ticket bursts and score drops fire the other rules.
-    No account goes silent: after a restart, the days of a partition whose records were all
-    committed close only once new usage of it is read (an open defect, decisions §29), and a
-    finite log has none to come.
+    Seed 139 gives three accounts that go silent (7, 10 and 20 users, from days 19, 22 and
+    17): the NSM rule fires critical on all three. The one silent longest resolves mid-log,
+    once the baseline has adopted the silence (docs/alerts.md); the other two still fire at
+    the end, where a restart must judge their last days with no usage left to replay
+    (decisions §29). A support storm fires urgent-ticket bursts, and score drops and critical
+    bands fire the score rules.
     """
     rng = random.Random(seed)
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -247,7 +248,10 @@ def latest_by_key(
 
 
 def final_states(bootstrap: str, app_id: str) -> dict[str, AccountState]:
-    return latest_by_key(read_to_end(bootstrap, f"{app_id}-account-state-changelog"), decode_state)
+    """Every account's final state (the partitions' lane marks left out)."""
+    records = read_to_end(bootstrap, f"{app_id}-account-state-changelog")
+    accounts = [r for r in records if not r.key.decode().startswith(LANE_KEY_PREFIX)]
+    return latest_by_key(accounts, decode_state)
 
 
 def dead_letter_sources(bootstrap: str, topics: TopicNames) -> Counter[tuple[str, int, int, str]]:

@@ -12,10 +12,11 @@ import asyncio
 from dataclasses import dataclass, field
 
 import faust
+from faust.serializers import codecs
 from faust.types import TP
 
 from stream_app.state import AccountState
-from stream_app.streaming.codecs import STATE_CODEC, codec_table, register_codecs
+from stream_app.streaming.codecs import STATE_CODEC, LaneMark, codec_table, register_codecs
 from stream_app.streaming.routing import AccountPartitioner
 from stream_app.streaming.table_store import TableStateStore
 
@@ -135,10 +136,38 @@ async def test_puts_reach_the_changelog_once_per_account_per_flush():
     assert store.get("acct-1") is later  # readable at once
     sent = table.changelog_topic.sent
     assert sent == []
-    await store.flush()
+    await store.flush({})
     assert sorted(sent, key=lambda record: record[1]) == [
         (partitioner.partition_of("acct-1"), "acct-1", later),
         (partitioner.partition_of("acct-2"), "acct-2", first),
     ]
-    await store.flush()
+    await store.flush({})
     assert len(sent) == 2  # nothing new to send
+
+
+async def test_a_lane_mark_follows_the_states_of_its_partition_and_is_read_back():
+    """A partition's lane clock goes to the changelog after the states sent with it, only for
+    partitions this worker owns (App() owns 0 and 1) and only when it moved; a recovery reads
+    it back, and it is never taken for an account."""
+    table, partitioner = RecordingTable(), AccountPartitioner(4)
+    store = TableStateStore(App(), table, partitioner)  # type: ignore[arg-type]
+    account = account_on(1, partitioner)
+    store.put(account, AccountState())
+    await store.flush({1: 1000.0, 2: 5000.0})
+    sent = table.changelog_topic.sent
+    assert [(partition, key) for partition, key, _ in sent] == [(1, account), (1, "#lane-1")]
+    assert sent[1][2] == LaneMark(1000.0)
+    await store.flush({1: 1000.0})
+    await store.flush({1: 900.0})  # never backwards (a stale copy of another worker's clock)
+    assert len(sent) == 2
+    assert store.lane_clocks() == {1: 1000.0}
+    assert list(store.keys()) == [account]
+
+
+def test_the_state_codec_carries_lane_marks_and_states():
+    register_codecs()
+    codec = codecs.get_codec(STATE_CODEC)
+    assert codec.loads(codec.dumps(LaneMark(1_795_000_000.5))) == LaneMark(1_795_000_000.5)
+    state = AccountState(segment="smb", seats=7)
+    restored = codec.loads(codec.dumps(state))
+    assert (restored.segment, restored.seats) == ("smb", 7)
