@@ -136,6 +136,9 @@ class EngineCore:
         # replay reads usage of their partition): evaluated again once it is
         self._awaiting_lane: dict[int, set[str]] = {}
         self._read_since_tick = False  # input arrived since the last tick: a backlog is read
+        # recovered accounts whose score is published on their next evaluation even if it
+        # has not moved: what a crash lost between the scores topic and Redis is sent again
+        self._republish: set[str] = set()
 
     # ------------------------------------------------------------------ input side
 
@@ -199,8 +202,9 @@ class EngineCore:
             self._usage_time[lane] = max(usage_time, timestamp)
 
     def recover(self, lane_clocks: Mapping[int, float]) -> None:
-        """After the store was rebuilt (a restart or new partitions): re-score every account on
-        the next tick, and resume event time where the recovered state left it.
+        """After the store was rebuilt (a restart or new partitions): re-score every account,
+        publishing its score once even if it has not moved (a crash can lose a score on its
+        way to Redis), and resume event time where the recovered state left it.
 
         Lane clocks resume from ``lane_clocks``, those the store kept after the states their
         usage produced (a partition's lane mark), never from the states themselves: a crash
@@ -212,6 +216,7 @@ class EngineCore:
         accounts = self.store.keys()  # a StateStore is not iterable itself
         for account_id in accounts:
             self._dirty.setdefault(account_id, False)
+            self._republish.add(account_id)
             state = self.store.get(account_id)
             if state is None:
                 continue
@@ -331,8 +336,11 @@ class EngineCore:
     def _score_to_publish(
         self, account_id: str, state: AccountState, result: ScoreResult | None, as_of: datetime
     ) -> HealthScore | None:
-        """The score record if it is worth publishing; remembers it in ``state`` if so."""
-        if result is None or not _worth_publishing(result, state):
+        """The score record if it is worth publishing (or the account was recovered since its
+        last evaluation); remembers it in ``state`` if so."""
+        republish = account_id in self._republish
+        self._republish.discard(account_id)
+        if result is None or not (republish or _worth_publishing(result, state)):
             return None
         today = day_of(as_of.timestamp())
         week_ago = [day for day in state.score_history if day <= today - 7]
