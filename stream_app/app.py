@@ -14,7 +14,7 @@ from stream_app.serving.http import register_views
 from stream_app.serving.score_store import ScoreStore
 from stream_app.settings import Settings
 from stream_app.state import NsmSpec, WindowSpec
-from stream_app.streaming import fetch_guard, standby_seek
+from stream_app.streaming import commit_guard, fetch_guard, standby_seek
 from stream_app.streaming.agents import EngineAgents
 from stream_app.streaming.codecs import register_codecs
 
@@ -45,6 +45,7 @@ class Engine:
 
     def __init__(self, settings: Settings, metrics: EngineMetrics, clock: Clock) -> None:
         register_codecs()
+        commit_guard.install()
         fetch_guard.install()
         standby_seek.install()
         self.settings = settings
