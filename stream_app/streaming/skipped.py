@@ -60,17 +60,26 @@ class OffsetTracker:
         committed: Callable[[], int | None],
     ) -> tuple[int, int] | None:
         """``(first skipped, offset)`` if records before ``offset`` were never delivered."""
-        if generation != self._generation:
-            self._next.clear()
-            self._generation = generation
-        key = (topic, partition)
-        expected = self._next.get(key)
-        if expected is None:
-            expected = committed()
-        self._next[key] = max(offset + 1, self._next.get(key, 0))
+        expected = self.expected(topic, partition, generation, committed)
+        self.advance(topic, partition, offset + 1)
         if expected is not None and offset > expected:
             return expected, offset
         return None
+
+    def expected(
+        self, topic: str, partition: int, generation: int, committed: Callable[[], int | None]
+    ) -> int | None:
+        """The next offset of the partition the agent has not seen (None: nothing known)."""
+        if generation != self._generation:
+            self._next.clear()
+            self._generation = generation
+        expected = self._next.get((topic, partition))
+        return committed() if expected is None else expected
+
+    def advance(self, topic: str, partition: int, next_offset: int) -> None:
+        """The agent has seen (or is handling) every record before ``next_offset``."""
+        key = (topic, partition)
+        self._next[key] = max(next_offset, self._next.get(key, 0))
 
 
 class SkippedRecordReader:
