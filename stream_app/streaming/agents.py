@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import faust
 from faust.types import EventT
+from kafka.errors import KafkaError
 
 from stream_app.clock import Clock
 from stream_app.connections import kafka_client_options
@@ -292,11 +293,14 @@ class EngineAgents:
             end = min(read + 1, highwater)
             if start is None or end <= start:
                 continue
-            # claimed first: a record arriving meanwhile must not read them for a hole of its own
+            try:
+                records = await asyncio.get_running_loop().run_in_executor(
+                    None, self._skipped_reader.read, tp.topic, tp.partition, start, end
+                )
+            except (TimeoutError, KafkaError) as exc:  # uncommitted: tried again next tick
+                log.warning("%s[%d]: could not read back %d..%d: %s", *tp, start, end - 1, exc)
+                continue
             self._offsets.advance(tp.topic, tp.partition, end)
-            records = await asyncio.get_running_loop().run_in_executor(
-                None, self._skipped_reader.read, tp.topic, tp.partition, start, end
-            )
             log.warning(
                 "%s[%d]: %d records at offsets %d..%d were read by Faust and never delivered; "
                 "read them from the broker",
