@@ -98,8 +98,8 @@ class TableStateStore:
             if partition in self._active_partitions() and (
                 mark is None or mark.usage_time < usage_time
             ):
-                self.table.data[key] = LaneMark(usage_time)
-                await _send(self.table, partition, key, LaneMark(usage_time))
+                self.table.data[key] = mark = LaneMark(usage_time)
+                await _send(self.table, partition, key, mark)
 
     def lane_clocks(self) -> dict[int, float]:
         """The lane marks of the partitions this worker owns (read back by a recovery)."""

@@ -123,6 +123,12 @@ def users_active(s: Scenario, day: int, accounts: dict[str, int]) -> None:
             s.usage(account, at, f"u{user}", FEATURES[user % 4], f"{account}-{day}-{user}")
 
 
+def quiet_from_day_30(s: Scenario, day: int) -> None:
+    """Twelve users until day 30, then none; a three-user neighbour on the same partition
+    keeps its clock moving."""
+    users_active(s, day, {"neighbour": 3} | ({"quiet": 12} if day < 30 else {}))
+
+
 def test_after_a_restart_days_close_only_as_the_partition_is_replayed():
     """A crash in the middle of a flush can leave one account's state further on than another
     account's of the same partition. Restoring the lane clock from the newest state closed the
@@ -215,12 +221,9 @@ def test_after_a_restart_a_silent_account_is_judged_as_the_replay_closes_its_day
     log it was not due again before a midnight the log never reaches. It is evaluated again
     once the replay reads its partition."""
 
-    def day_of_usage(s: Scenario, day: int) -> None:
-        users_active(s, day, {"neighbour": 3} | ({"quiet": 12} if day < 30 else {}))
-
     s = Scenario()
     for day in range(41):
-        day_of_usage(s, day)
+        quiet_from_day_30(s, day)
         s.tick()
         if day == 33:
             quiet_at_33 = encode_state(s.core.store.get("quiet"))
@@ -237,7 +240,7 @@ def test_after_a_restart_a_silent_account_is_judged_as_the_replay_closes_its_day
     restarted.core.recover(lanes_at_33)
     restarted.tick()
     for day in range(30, 41):  # the replay from the committed offset
-        day_of_usage(restarted, day)
+        quiet_from_day_30(restarted, day)
         restarted.tick()
     while restarted.core.has_work:
         restarted.tick()
@@ -252,12 +255,9 @@ def test_after_a_restart_with_nothing_to_replay_a_silent_account_is_judged_to_th
     close again until new usage arrived, and at the end of a log that never comes (the
     crash test lost a silent account's NSM alerts in about 1 restart sequence in 3)."""
 
-    def day_of_usage(s: Scenario, day: int) -> None:
-        users_active(s, day, {"neighbour": 3} | ({"quiet": 12} if day < 30 else {}))
-
     s = Scenario()
     for day in range(41):
-        day_of_usage(s, day)
+        quiet_from_day_30(s, day)
         if day == 40:  # the crash: the log's last states flushed and committed, not yet scored
             saved = {a: encode_state(s.core.store.get(a)) for a in ("quiet", "neighbour")}
             lanes = s.core.lane_clocks
