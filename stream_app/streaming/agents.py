@@ -123,13 +123,16 @@ class EngineAgents:
 
     # ------------------------------------------------------------------ consuming
 
-    def _batches(self, stream: faust.StreamT) -> AsyncIterator[Sequence[EventT]]:
+    async def _batches(self, stream: faust.StreamT) -> AsyncIterator[Sequence[EventT]]:
         """The stream in batches. ``take_events`` acks a batch's events only when the next one
-        is asked for, i.e. after the loop body, which ends with the batch's changelog flush."""
+        is asked for, i.e. after the loop body, which ends with the batch's changelog flush.
+        Each batch notes that input is flowing (once per batch, not per record)."""
         settings = self.settings
-        return stream.take_events(
+        async for events in stream.take_events(
             settings.input_batch_max, within=settings.input_batch_within.total_seconds()
-        )
+        ):
+            self._last_record = self.clock.now()
+            yield events
 
     async def _consume_inputs(self, stream: faust.StreamT) -> None:
         async for events in self._batches(stream):
@@ -162,7 +165,6 @@ class EngineAgents:
     async def _with_skipped(self, event: EventT) -> list[Fetched]:
         """``event``'s record, after any records of its partition that Faust skipped
         (:mod:`stream_app.streaming.skipped`): read from the broker, handled first."""
-        self._last_record = self.clock.now()
         message = event.message
         this = Fetched(
             message.topic,
