@@ -97,6 +97,13 @@ class AccountState:
     _nsm_history: tuple[int, tuple[NsmHistory, ...]] | None = field(
         default=None, repr=False, compare=False
     )
+    # (NSM index, first day of a step) -> the NSM over that closed step, and the last closed
+    # day they were computed for: a backlog judges day after day, and each day's history
+    # reads the same five weeks of steps, one sketch union each
+    _nsm_steps: dict[tuple[int, int], float] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _nsm_steps_through: int | None = field(default=None, repr=False, compare=False)
     _expired_on: int | None = field(default=None, repr=False, compare=False)
 
     # ----------------------------------------------------------------- applying events
@@ -129,6 +136,8 @@ class AccountState:
             self._closed = None  # a late event changed a day the cache summarises
         if self._nsm_history is not None and day <= self._nsm_history[0]:
             self._nsm_history = None
+        if self._nsm_steps_through is not None and day <= self._nsm_steps_through:
+            self._nsm_steps, self._nsm_steps_through = {}, None  # a late event, rare
         bucket = self.days.get(day)
         if bucket is None:
             bucket = self.days[day] = DayBucket()
@@ -206,6 +215,7 @@ class AccountState:
         if self.days and min(self.days) < oldest_day:
             self.days = {day: b for day, b in self.days.items() if day >= oldest_day}
             self._closed = None
+            self._nsm_steps = {k: v for k, v in self._nsm_steps.items() if k[1] >= oldest_day}
         closed_before = watermark - spec.support_days * DAY_SECONDS
         if len(self.tickets) > spec.max_open_tickets or any(
             not t.is_open and t.updated_at < closed_before for t in self.tickets.values()
@@ -350,10 +360,14 @@ class AccountState:
         last = (last_closed_day + 1) // step * step - 1  # the end of the last complete step
         steps = nsm.window_days // step
 
-        def window_ending(end: int) -> tuple[float, ...]:
-            first = end - steps * step + 1
-            return tuple(
-                _combine(
+        known = self._nsm_steps
+        through = self._nsm_steps_through
+        self._nsm_steps_through = last if through is None else max(through, last)
+
+        def over_step(start: int) -> float:
+            value = known.get((index, start))
+            if value is None:
+                value = known[index, start] = _combine(
                     nsm.measure,
                     [
                         b.nsm[index]
@@ -361,8 +375,11 @@ class AccountState:
                         if (b := self.days.get(d)) is not None and len(b.nsm) > index
                     ],
                 )
-                for start in range(first, end + 1, step)
-            )
+            return value
+
+        def window_ending(end: int) -> tuple[float, ...]:
+            first = end - steps * step + 1
+            return tuple(over_step(start) for start in range(first, end + 1, step))
 
         baselines = []
         if self.first_seen is not None:

@@ -187,3 +187,37 @@ def test_an_nsm_sketch_equal_to_the_users_sketch_is_stored_once():
     one_copy = len(encode_state(state))
     bucket.nsm[0] = bytes(bucket.users)  # equal bytes, not the same object: still written once
     assert len(encode_state(state)) == one_copy
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 50), st.sampled_from(["u1", "u2", "u3", "u4"]), st.booleans()),
+        min_size=1,
+        max_size=80,
+    ),
+    st.sampled_from([1, 2, 7]),
+)
+def test_nsm_histories_cached_across_days_equal_a_fresh_read(events, step):
+    """The detector's per-step values are kept between days judged; a late event into a day
+    already judged must drop them, or the next history would quote stale counts."""
+    spec = WindowSpec(
+        key_features=(),
+        nsms=(
+            NsmSpec(step_days=step),
+            NsmSpec(name="exports", measure="count", event_types=frozenset({"export.run"})),
+        ),
+    )
+    day0 = int(T0.timestamp() // 86400)
+    state = AccountState()
+    newest = 0
+    for i, (day, user, export) in enumerate(sorted(events, key=lambda e: e[0] % 17)):
+        event = usage(i, T0 + timedelta(days=day), user, "export.run" if export else "login")
+        state.ledger_for("usage").admit(
+            event.event_id, event.occurred_at.timestamp(), horizon=1e9, max_ids=10_000
+        )
+        state.apply(event, spec)
+        newest = max(newest, day)
+        judged = day0 + newest - 1  # every day before the newest one is closed
+        cached = state.nsm_histories(judged, spec)
+        assert cached == decode_state(encode_state(state)).nsm_histories(judged, spec)
