@@ -42,7 +42,16 @@ class BenchDeployment(Deployment):
     def env(self, web_port: int) -> dict[str, str]:
         # INFO, the engine's default: at WARNING Faust's worker installs its terminal spinner,
         # which lowers the root logger to DEBUG and formats every aiokafka debug line (~5 %).
-        return super().env(web_port) | {"HS_APP_ID": self.app_id, "HS_LOG_LEVEL": "INFO"}
+        # BENCH_HS_<NAME>=value sets HS_<NAME> for the engine's workers only: settings are
+        # compared in one harness (every other HS_ variable is kept away from the workers)
+        overrides = {
+            name.removeprefix("BENCH_"): value
+            for name, value in os.environ.items()
+            if name.startswith("BENCH_HS_")
+        }
+        return (
+            super().env(web_port) | {"HS_APP_ID": self.app_id, "HS_LOG_LEVEL": "INFO"} | overrides
+        )
 
     def start_worker(self) -> Worker:
         return Worker(self)

@@ -78,40 +78,30 @@ class AccountAlerting:
         params = self.scoring.for_segment(state.segment).alerts
         published: list[RiskAlert] = []
         health = result.score if result is not None else state.last_score
-
-        def judge(verdicts: Iterable[Verdict], now: datetime) -> None:
-            for verdict in verdicts:
-                key = dedup_key(account_id, verdict.rule)
-                alert = next_alert(
-                    self.store.get(key),
-                    verdict,
-                    account_id=account_id,
-                    now=now,
-                    renotify_after_seconds=params.renotify_after_hours * 3600,
-                    health_score=health,
-                    labels={
-                        "alertname": verdict.rule,
-                        "account_id": account_id,
-                        "segment": state.segment,
-                    },
-                )
-                if alert is not None:
-                    self.store.put(account_id, alert)
-                    published.append(alert)
-
         if params.nsm_decline.enabled:
             for day, closed_at in self._days_to_judge(state, min(as_of.timestamp(), usage_time)):
                 histories = state.nsm_histories(day, self.spec)
-                judge(
-                    (
-                        assess_decline(history, params.nsm_decline, rule, label)
-                        for history, (rule, label) in zip(histories, self._nsm_rules, strict=True)
-                    ),
-                    closed_at,
+                verdicts = (
+                    assess_decline(history, params.nsm_decline, rule, label)
+                    for history, (rule, label) in zip(histories, self._nsm_rules, strict=True)
                 )
+                published += self._judge(account_id, state, health, verdicts, closed_at)
                 state.nsm_judged_through = day
-        judge(self._verdicts(state, result, as_of, params), as_of)
-        return published
+        verdicts = [
+            *self._score_verdicts(state, result, as_of, params),
+            *self._event_verdicts(state, as_of, params),
+        ]
+        return published + self._judge(account_id, state, health, verdicts, as_of)
+
+    def evaluate_event_rules(
+        self, account_id: str, state: AccountState, as_of: datetime
+    ) -> list[RiskAlert]:
+        """Alerts of the rules that read tickets and surveys only, without a score: what a
+        catch-up judges at once for an account whose full evaluation waits its turn."""
+        params = self.scoring.for_segment(state.segment).alerts
+        return self._judge(
+            account_id, state, state.last_score, self._event_verdicts(state, as_of, params), as_of
+        )
 
     def _days_to_judge(self, state: AccountState, usable: float) -> list[tuple[int, datetime]]:
         """Each day closed since the account was last judged, with the moment it closed.
@@ -132,18 +122,45 @@ class AccountAlerting:
             for day in range(first, last + 1)
         ]
 
-    def _verdicts(
+    def _judge(
+        self,
+        account_id: str,
+        state: AccountState,
+        health: float | None,
+        verdicts: Iterable[Verdict],
+        now: datetime,
+    ) -> list[RiskAlert]:
+        """Each verdict through the lifecycle against its key's state; the alerts it raised."""
+        params = self.scoring.for_segment(state.segment).alerts
+        published = []
+        for verdict in verdicts:
+            key = dedup_key(account_id, verdict.rule)
+            alert = next_alert(
+                self.store.get(key),
+                verdict,
+                account_id=account_id,
+                now=now,
+                renotify_after_seconds=params.renotify_after_hours * 3600,
+                health_score=health,
+                labels={
+                    "alertname": verdict.rule,
+                    "account_id": account_id,
+                    "segment": state.segment,
+                },
+            )
+            if alert is not None:
+                self.store.put(account_id, alert)
+                published.append(alert)
+        return published
+
+    def _score_verdicts(
         self,
         state: AccountState,
         result: ScoreResult | None,
         as_of: datetime,
         params: AlertParams,
     ) -> list[Verdict]:
-        """The verdicts of the rules judged at ``as_of`` (all but NSM decline).
-
-        Every rule is judged even without data of its kind: an alert must still resolve
-        after the tickets or surveys behind it aged out of the state.
-        """
+        """The verdicts of the rules that read the score, judged at ``as_of``."""
         now = as_of.timestamp()
         verdicts = []
         seasoned = (
@@ -157,6 +174,18 @@ class AccountAlerting:
             verdicts.append(
                 score_drop(result.score, state.score_history, day_of(now), params.score_drop)
             )
+        return verdicts
+
+    def _event_verdicts(
+        self, state: AccountState, as_of: datetime, params: AlertParams
+    ) -> list[Verdict]:
+        """The verdicts of the rules that read tickets and surveys, judged at ``as_of``.
+
+        Every rule is judged even without data of its kind: an alert must still resolve
+        after the tickets or surveys behind it aged out of the state.
+        """
+        now = as_of.timestamp()
+        verdicts = []
         if params.urgent_ticket_burst.enabled:
             verdicts.append(
                 urgent_ticket_burst(

@@ -17,10 +17,11 @@ Scheduling, so that 100k accounts are never scanned every second:
 
 Catch-up (event time more than ``catchup_lag`` behind the wall clock, e.g. a month of backlog):
 the scores published on the way are stale the moment they are sent, and re-scoring was most of
-the worker's time, so a tick then evaluates only accounts touched by tickets, surveys or
-profiles (what the event-driven alert rules read), at most ``catchup_budget`` accounts touched
-by usage only (longest-waiting first, the rest stay dirty and absorb more events), and no due
-ones (the NSM detector judges every closed day on the next evaluation anyway). Once caught up,
+the worker's time, so a tick then evaluates at most ``catchup_budget`` touched accounts
+(longest-waiting first, the rest stay dirty and absorb more events) and no due ones (the NSM
+detector judges every closed day on the next evaluation anyway). Accounts given tickets or
+surveys have just the rules that read those (urgent-ticket burst, detractor) judged on the
+next tick, without a score: a burst must not age out of its window while its account waits. Once caught up,
 accounts with new events are evaluated on every tick as before, and those left dirty by the
 catch-up (or by a recovery) at ``catchup_budget`` per tick next to them, so the end of a
 catch-up does not hold fresh scores back behind thousands of stale ones.
@@ -37,7 +38,7 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from stream_app.clock import Clock
-from stream_app.contracts.inputs import InputEvent, ProductUsageEvent
+from stream_app.contracts.inputs import InputEvent, ProductUsageEvent, SurveyEvent, TicketEvent
 from stream_app.contracts.outputs import DeadLetter, HealthScore, RiskAlert
 from stream_app.engine.alerting import AccountAlerting, AlertStore
 from stream_app.ingest import Ingestor, IngestResult, Outcome, RawRecord
@@ -135,7 +136,11 @@ class EngineCore:
         # accounts evaluated before their lane's clock was known (after a restart, until the
         # replay reads usage of their partition): evaluated again once it is
         self._awaiting_lane: dict[int, set[str]] = {}
-        self._read_since_tick = False  # input arrived since the last tick: a backlog is read
+        # the newest event time read since the last tick: how far behind the input is
+        self._newest_since_tick = float("-inf")
+        # accounts a catch-up gave tickets or surveys: their event-driven alert rules are
+        # judged on the next tick even if their full evaluation waits its turn
+        self._event_rules_due: set[str] = set()
         # recovered accounts whose score is published on their next evaluation even if it
         # has not moved: what a crash lost between the scores topic and Redis is sent again
         self._republish: set[str] = set()
@@ -161,10 +166,17 @@ class EngineCore:
         state.apply(model, self.spec)
         self.store.put(account_id, state)
         self.observe(model, in_lane_order=in_lane_order)
+        # an event from a backlog waits its turn (a score published for it is stale anyway);
+        # judged per event, as the topics of a backlog are read at different speeds
+        backlog = (
+            self._behind(model.occurred_at.timestamp())
+            if isinstance(model, InputEvent)
+            else self.catching_up
+        )
+        if backlog and isinstance(model, TicketEvent | SurveyEvent):
+            self._event_rules_due.add(account_id)
         if not self._dirty.get(account_id, False):
-            self._dirty[account_id] = (
-                not isinstance(model, ProductUsageEvent) or not self.catching_up
-            )
+            self._dirty[account_id] = not backlog
         return result
 
     def observe(self, model: BaseModel, *, in_lane_order: bool = True) -> None:
@@ -172,8 +184,8 @@ class EngineCore:
         a usage event moves its lane's clock only if it arrived in the lane's own order."""
         if not isinstance(model, InputEvent):
             return
-        self._read_since_tick = True
         timestamp = model.occurred_at.timestamp()
+        self._newest_since_tick = max(self._newest_since_tick, timestamp)
         self.watermark = max(self.watermark, timestamp)
         if in_lane_order and isinstance(model, ProductUsageEvent):
             self._move_lane_clock(self.lane_of(model.account_id), timestamp)
@@ -236,7 +248,7 @@ class EngineCore:
         if self.watermark == float("-inf"):
             return published
         catching_up = self.catching_up
-        self._read_since_tick = False
+        self._newest_since_tick = float("-inf")
         if catching_up:
             # usage-only accounts at the catch-up budget; due ones wait (they stay scheduled)
             accounts = self._take_dirty(self.catchup_budget)
@@ -258,6 +270,13 @@ class EngineCore:
         as_of = datetime.fromtimestamp(self.watermark, UTC)
         for account_id in sorted(accounts):
             self._evaluate(account_id, as_of, published)
+        event_rules_only, self._event_rules_due = self._event_rules_due - accounts, set()
+        for account_id in sorted(event_rules_only):
+            state = self.store.get(account_id)
+            if state is not None and self.store.owns(account_id):
+                published.alerts.extend(
+                    self.alerting.evaluate_event_rules(account_id, state, as_of)
+                )
         return published
 
     def _lane_clock(self, lane: int) -> float:
@@ -275,15 +294,22 @@ class EngineCore:
 
     @property
     def catching_up(self) -> bool:
-        """True while a backlog is read: event time trails the wall clock by more than
-        ``catchup_lag`` and input arrived since the last tick. Once the input is drained, the
+        """True while a backlog is read: the newest event read since the last tick trails the
+        wall clock by more than ``catchup_lag``. Not the watermark: the topics of a backlog
+        are read at different speeds, and the small ticket and survey topics, read to their
+        end in seconds, took the watermark to the present while a month of usage was still
+        to come (the bench's worker left catch-up after 10 s). Once the input is drained, the
         work a catch-up put off runs, however old the last event: otherwise an account that
         went silent in an old log would wait for new input to be judged, and whether its
         alerts exist at all would depend on restarts (decisions §29)."""
+        return self._behind(self._newest_since_tick)
+
+    def _behind(self, timestamp: float) -> bool:
+        """Whether an event of ``timestamp`` is from a backlog (-inf: nothing was read)."""
         return (
-            self._read_since_tick
-            and self.catchup_lag is not None
-            and self.wall_clock.now().timestamp() - self.watermark > self.catchup_lag
+            self.catchup_lag is not None
+            and timestamp != float("-inf")
+            and self.wall_clock.now().timestamp() - timestamp > self.catchup_lag
         )
 
     def _take_dirty(self, budget: int) -> set[str]:
