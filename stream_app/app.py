@@ -77,6 +77,10 @@ class Engine:
             # batch changelog, score and DLQ records into fewer produce requests: with Faust's
             # default of 0 each was its own request (16 % of a worker in the socket write)
             producer_linger=settings.producer_linger.total_seconds(),
+            # room for a flush's states of one partition in one record batch (aiokafka's
+            # default is 16 KiB; states are sent in batches, decisions §35); under the
+            # request size and the broker's 1 MB message limit
+            producer_max_batch_size=2 * settings.max_message_bytes,
             consumer_max_fetch_size=8 * settings.max_message_bytes,
         )
         metrics.prime(list(settings.topics.inputs()), self.scoring.alert_rules)

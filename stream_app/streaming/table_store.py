@@ -20,6 +20,7 @@ import faust
 from stream_app.alerts import AlertState
 from stream_app.contracts.outputs import RiskAlert
 from stream_app.state import AccountState
+from stream_app.streaming.changelog_batches import send_in_batches
 from stream_app.streaming.codecs import LaneMark
 from stream_app.streaming.routing import AccountPartitioner
 
@@ -87,11 +88,11 @@ class TableStateStore:
         once per batch instead of once per event is the point.
         """
         unsent, self._unsent = self._unsent, {}
+        records: list[tuple[int, str, AccountState | LaneMark]] = []
         for account_id in unsent:
-            partition = self.partitioner.partition_of(account_id)
             state = self.table.data.get(account_id)
             if state is not None:  # gone if its partition was revoked meanwhile
-                await _send(self.table, partition, account_id, state)
+                records.append((self.partitioner.partition_of(account_id), account_id, state))
         for partition, usage_time in lane_clocks.items():
             key = _lane_key(partition)
             mark = self.table.data.get(key)
@@ -99,7 +100,10 @@ class TableStateStore:
                 mark is None or mark.usage_time < usage_time
             ):
                 self.table.data[key] = mark = LaneMark(usage_time)
-                await _send(self.table, partition, key, mark)
+                records.append((partition, key, mark))
+        if records:
+            topic = self.table.changelog_topic.get_topic_name()
+            await send_in_batches(self.app, topic, self.table.value_serializer, records)
 
     def lane_clocks(self) -> dict[int, float]:
         """The lane marks of the partitions this worker owns (read back by a recovery)."""

@@ -49,10 +49,59 @@ def on_changelog(*partitions: int) -> set[TP]:
 
 
 @dataclass
+class RecordingBatch:
+    """Stands in for aiokafka's ``BatchBuilder``: full after ``capacity`` records."""
+
+    capacity: int
+    records: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+    def append(self, *, key: bytes, value: bytes, timestamp: None) -> object | None:
+        if len(self.records) >= self.capacity:
+            return None
+        self.records.append((key, value))
+        return object()
+
+
+@dataclass
+class RecordingProducer:
+    """The aiokafka producer's batch API, recording what it queues."""
+
+    capacity: int = 100
+    queued: list[tuple[str, int, RecordingBatch]] = field(default_factory=list)
+
+    def create_batch(self) -> RecordingBatch:
+        return RecordingBatch(self.capacity)
+
+    async def send_batch(self, batch: RecordingBatch, topic: str, *, partition: int):
+        self.queued.append((topic, partition, batch))
+        delivered = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered
+
+    def sent(self) -> list[tuple[int, str, object]]:
+        """(partition, key, decoded value) of every record, in the order queued."""
+        codec = codecs.get_codec(STATE_CODEC)
+        return [
+            (partition, key.decode(), codec.loads(value))
+            for _, partition, batch in self.queued
+            for key, value in batch.records
+        ]
+
+
+@dataclass
+class FaustProducer:
+    client: RecordingProducer = field(default_factory=RecordingProducer)
+
+    def _ensure_producer(self) -> RecordingProducer:
+        return self.client
+
+
+@dataclass
 class App:
     assignor: Assignor = field(default_factory=lambda: Assignor(on_changelog(0, 1)))
     rebalancing: bool = False
     consumer_generation_id: int = 1
+    producer: FaustProducer = field(default_factory=FaustProducer)
 
 
 def account_on(partition: int, partitioner: AccountPartitioner) -> str:
@@ -107,19 +156,8 @@ def test_the_assignor_topic_partition_does_not_make_a_worker_own_accounts(monkey
 
 
 @dataclass
-class RecordingChangelog(Changelog):
-    sent: list[tuple[int, str, AccountState]] = field(default_factory=list)
-
-    async def send(self, *, key, value, partition, **_) -> asyncio.Future:
-        self.sent.append((partition, key, value))
-        delivered = asyncio.get_running_loop().create_future()
-        delivered.set_result(None)
-        return delivered
-
-
-@dataclass
 class RecordingTable:
-    changelog_topic: RecordingChangelog = field(default_factory=RecordingChangelog)
+    changelog_topic: Changelog = field(default_factory=Changelog)
     data: dict[str, AccountState] = field(default_factory=dict)
     key_serializer: str = "raw"
     value_serializer: str = STATE_CODEC
@@ -127,41 +165,63 @@ class RecordingTable:
 
 async def test_puts_reach_the_changelog_once_per_account_per_flush():
     """A batch of events for one account is one changelog record: its state after the batch."""
-    table, partitioner = RecordingTable(), AccountPartitioner(4)
-    store = TableStateStore(App(), table, partitioner)  # type: ignore[arg-type]
+    register_codecs()
+    app, table, partitioner = App(), RecordingTable(), AccountPartitioner(4)
+    store = TableStateStore(app, table, partitioner)  # type: ignore[arg-type]
     first, later = AccountState(segment="smb"), AccountState(segment="enterprise")
     store.put("acct-1", first)
     store.put("acct-1", later)
     store.put("acct-2", first)
     assert store.get("acct-1") is later  # readable at once
-    sent = table.changelog_topic.sent
-    assert sent == []
+    producer = app.producer.client
+    assert producer.sent() == []
     await store.flush({})
-    assert sorted(sent, key=lambda record: record[1]) == [
-        (partitioner.partition_of("acct-1"), "acct-1", later),
-        (partitioner.partition_of("acct-2"), "acct-2", first),
+    sent = producer.sent()
+    assert sorted((key, partition, state.segment) for partition, key, state in sent) == [
+        ("acct-1", partitioner.partition_of("acct-1"), "enterprise"),
+        ("acct-2", partitioner.partition_of("acct-2"), "smb"),
     ]
+    assert {topic for topic, _, _ in producer.queued} == {"state-changelog"}
     await store.flush({})
-    assert len(sent) == 2  # nothing new to send
+    assert len(producer.sent()) == 2  # nothing new to send
 
 
 async def test_a_lane_mark_follows_the_states_of_its_partition_and_is_read_back():
     """A partition's lane clock goes to the changelog after the states sent with it, only for
     partitions this worker owns (App() owns 0 and 1) and only when it moved; a recovery reads
     it back, and it is never taken for an account."""
-    table, partitioner = RecordingTable(), AccountPartitioner(4)
-    store = TableStateStore(App(), table, partitioner)  # type: ignore[arg-type]
+    register_codecs()
+    app, table, partitioner = App(), RecordingTable(), AccountPartitioner(4)
+    store = TableStateStore(app, table, partitioner)  # type: ignore[arg-type]
     account = account_on(1, partitioner)
     store.put(account, AccountState())
     await store.flush({1: 1000.0, 2: 5000.0})
-    sent = table.changelog_topic.sent
+    sent = app.producer.client.sent()
     assert [(partition, key) for partition, key, _ in sent] == [(1, account), (1, "#lane-1")]
     assert sent[1][2] == LaneMark(1000.0)
     await store.flush({1: 1000.0})
     await store.flush({1: 900.0})  # never backwards (a stale copy of another worker's clock)
-    assert len(sent) == 2
+    assert len(app.producer.client.sent()) == 2
     assert store.lane_clocks() == {1: 1000.0}
     assert list(store.keys()) == [account]
+
+
+async def test_a_full_batch_goes_on_in_the_next_and_keeps_each_partitions_order():
+    register_codecs()
+    app, table, partitioner = App(), RecordingTable(), AccountPartitioner(2)
+    app.producer.client.capacity = 2
+    store = TableStateStore(app, table, partitioner)  # type: ignore[arg-type]
+    accounts = [account_on(1, partitioner), *(f"acct-{i}" for i in range(6))]
+    for n, account in enumerate(accounts):
+        store.put(account, AccountState(seats=n))
+    await store.flush({1: 1000.0})
+    queued = app.producer.client.queued
+    assert all(len(batch.records) <= 2 for _, _, batch in queued)
+    sent = app.producer.client.sent()
+    for partition in (0, 1):
+        keys = [key for p, key, _ in sent if p == partition]
+        expected = [a for a in dict.fromkeys(accounts) if partitioner.partition_of(a) == partition]
+        assert keys == expected + (["#lane-1"] if partition == 1 else [])
 
 
 def test_the_state_codec_carries_lane_marks_and_states():
