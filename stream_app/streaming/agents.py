@@ -27,6 +27,7 @@ from stream_app.scoring import ScoringConfig
 from stream_app.serving.score_store import ScoreStore
 from stream_app.settings import Settings
 from stream_app.state import WindowSpec
+from stream_app.streaming.batched_send import send_in_batches
 from stream_app.streaming.codecs import ALERT_CODEC, STATE_CODEC, codec_table
 from stream_app.streaming.routing import AccountPartitioner
 from stream_app.streaming.skipped import Fetched, OffsetTracker, SkippedRecordReader
@@ -353,12 +354,14 @@ class EngineAgents:
         await self.alert_store.flush()
         for alert in published.alerts:  # published by the alert table's write
             self.metrics.alert_published(alert.rule, alert.severity, alert.status)
-        deliveries = [
-            await self.health_scores.send(
-                key=score.account_id.encode(), value=score.model_dump_json().encode()
-            )
-            for score in published.scores
-        ]
+        deliveries = await send_in_batches(
+            self.app,
+            self.health_scores,
+            (
+                (None, score.account_id.encode(), score.model_dump_json().encode())
+                for score in published.scores
+            ),
+        )
         for delivery in deliveries:
             await delivery
         for score in published.scores:

@@ -5,8 +5,9 @@ changelog record to send; the agent awaits :meth:`flush` before the event it is 
 acknowledged. Faust's own ``send_changelog`` hands records to a buffer whose flush before an
 offset commit gives up after 0.1 s without progress (``ProducerBuffer.flush_atmost``), so on a
 busy event loop offsets could be committed ahead of the state they produced, and a crash at
-that moment would lose events (docs/decisions.md §27). An awaited ``send`` puts the record in
-the Kafka client's own accumulator, which the commit's flush does wait for.
+that moment would lose events (docs/decisions.md §27). An awaited ``send`` (alerts) or
+``send_batch`` (states, :mod:`stream_app.streaming.batched_send`) puts the record in the Kafka
+client's own accumulator, which the commit's flush does wait for.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import faust
+from faust.serializers import codecs
 
 from stream_app.alerts import AlertState
 from stream_app.contracts.outputs import RiskAlert
 from stream_app.state import AccountState
-from stream_app.streaming.changelog_batches import send_in_batches
+from stream_app.streaming.batched_send import send_in_batches
 from stream_app.streaming.codecs import LaneMark
 from stream_app.streaming.routing import AccountPartitioner
 
@@ -101,9 +103,12 @@ class TableStateStore:
             ):
                 self.table.data[key] = mark = LaneMark(usage_time)
                 records.append((partition, key, mark))
-        if records:
-            topic = self.table.changelog_topic.get_topic_name()
-            await send_in_batches(self.app, topic, self.table.value_serializer, records)
+        codec = codecs.get_codec(self.table.value_serializer)
+        await send_in_batches(
+            self.app,
+            self.table.changelog_topic,
+            ((partition, key.encode(), codec.dumps(value)) for partition, key, value in records),
+        )
 
     def lane_clocks(self) -> dict[int, float]:
         """The lane marks of the partitions this worker owns (read back by a recovery)."""

@@ -69,6 +69,15 @@ def test_valid_invalid_duplicate_and_rekeyed_records(deployment, start_worker):
         30,
         "5 invalid usage records",
     )
+    # topics are fetched independently: the ticket can come after every usage record
+    wait_for(
+        lambda: (
+            worker.metric("healthscore_events_total", topic=topics.tickets, outcome="processed")
+            >= 1
+        ),
+        30,
+        "the ticket processed",
+    )
     assert processed() == 22
     assert worker.metric("healthscore_events_total", topic=topics.usage, outcome="duplicate") == 1
     assert worker.metric("healthscore_events_total", topic=topics.tickets, outcome="processed") == 1
