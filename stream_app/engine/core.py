@@ -15,16 +15,18 @@ Scheduling, so that 100k accounts are never scanned every second:
 - a tick evaluates every dirty account and at most ``due_budget`` due ones, so a midnight with
   many accounts is spread over several ticks.
 
-Catch-up (event time more than ``catchup_lag`` behind the wall clock, e.g. a month of backlog):
+Catch-up (the input read since the last tick more than ``catchup_lag`` behind the wall clock,
+e.g. a month of backlog):
 the scores published on the way are stale the moment they are sent, and re-scoring was most of
 the worker's time, so a tick then evaluates at most ``catchup_budget`` touched accounts
 (longest-waiting first, the rest stay dirty and absorb more events) and no due ones (the NSM
 detector judges every closed day on the next evaluation anyway). Accounts given tickets or
 surveys have just the rules that read those (urgent-ticket burst, detractor) judged on the
-next tick, without a score: a burst must not age out of its window while its account waits. Once caught up,
-accounts with new events are evaluated on every tick as before, and those left dirty by the
-catch-up (or by a recovery) at ``catchup_budget`` per tick next to them, so the end of a
-catch-up does not hold fresh scores back behind thousands of stale ones.
+next tick, without a score: a burst must not age out of its window while its account waits.
+Once caught up, accounts with new events are evaluated on every tick as before, and those left
+dirty by the catch-up (or by a recovery) at ``catchup_budget`` per tick next to them, so the end
+of a catch-up does not hold fresh scores back behind thousands of stale ones. Each event is also
+judged on its own time: a live one has its account scored on the next tick even in a backlog.
 """
 
 from __future__ import annotations
@@ -250,7 +252,7 @@ class EngineCore:
         catching_up = self.catching_up
         self._newest_since_tick = float("-inf")
         if catching_up:
-            # usage-only accounts at the catch-up budget; due ones wait (they stay scheduled)
+            # touched accounts at the catch-up budget; due ones wait (they stay scheduled)
             accounts = self._take_dirty(self.catchup_budget)
             budget = 0
         else:
