@@ -46,7 +46,9 @@ async def send_in_batches(
     for partition, key, value in records:
         if partition is None:
             partition = producer._partition(topic, None, key, value, key, value)
-        queued = batches.setdefault(partition, [producer.create_batch()])
+        queued = batches.get(partition)
+        if queued is None:  # not setdefault: that would build a batch for every record
+            queued = batches[partition] = [producer.create_batch()]
         if queued[-1].append(key=key, value=value, timestamp=None) is None:
             queued.append(producer.create_batch())  # full: the next one (never refuses a first)
             queued[-1].append(key=key, value=value, timestamp=None)
