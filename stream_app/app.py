@@ -33,6 +33,7 @@ def window_spec(scoring: ScoringConfig, settings: Settings) -> WindowSpec:
                 window_days=nsm.window_days,
                 baseline_windows=nsm.baseline_windows,
                 step_days=nsm.step_days,
+                tracked_users=nsm.tracked_users,
             )
             for nsm in scoring.north_star_metrics
         ),

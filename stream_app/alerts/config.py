@@ -38,6 +38,11 @@ class NsmDeclineParams(_Params):
     min_dispersion: float = Field(default=0.6, gt=0)
     resolve_relative_drop: float = Field(default=0.15, gt=0, lt=1)
     resolve_significance: float = Field(default=0.05, gt=0, lt=0.5)
+    # the lost-regulars test (daily distinct-users NSMs): see alerts/lost_regulars.py
+    regulars_test: bool = True
+    regular_max_quiet_chance: float = Field(default=0.25, gt=0, lt=1)
+    min_regulars: int = Field(default=3, ge=2)
+    regulars_lookback_days: int = Field(default=28, ge=14, le=28)
 
     @model_validator(mode="after")
     def _hysteresis(self) -> NsmDeclineParams:

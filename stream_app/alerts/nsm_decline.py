@@ -17,6 +17,11 @@ one on different days. A span fires when all of these hold:
 Short spans catch a sharp drop a day or two after it starts; long spans catch slow erosion.
 For a ``distinct_users`` NSM a step's value is that step's distinct users, so sums over spans
 are active user-days: unlike distinct users over the span, they keep accumulating evidence.
+
+For a daily ``distinct_users`` NSM the history may also carry which users were active on which
+day; then a span whose drop passes the floors may show its significance by the regular users
+who went quiet (:mod:`stream_app.alerts.lost_regulars`) instead of by the count. Each of the
+two tests gets half the span's significance.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import statistics
 from dataclasses import dataclass
 
 from stream_app.alerts.config import NsmDeclineParams
+from stream_app.alerts.lost_regulars import RegularsTest, lost_regulars
 from stream_app.alerts.poisson import poisson_lower_tail
 from stream_app.alerts.verdict import Condition, Metric, Severity, Verdict
 
@@ -48,6 +54,12 @@ class NsmHistory:
     unit: str  # what the values count, for people: "active user-days", "events", ...
     current: tuple[float, ...]
     baselines: tuple[tuple[float, ...], ...]
+    # daily distinct-users NSMs only: one bit mask per tracked user over ``days`` days, bit i
+    # set if the user was active on the i-th (the last: the last day of ``current``); and how
+    # many of the last days the account was fully observed
+    user_days: tuple[int, ...] = ()
+    days: int = 0
+    observed_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,19 +68,33 @@ class SpanTest:
     current: float
     baseline: float
     p_value: float
+    regulars: RegularsTest | None = None
 
     @property
     def drop(self) -> float:
         return 1.0 - self.current / self.baseline
 
-    def fires(self, params: NsmDeclineParams, spans: int) -> bool:
-        """``spans`` tests look at the same data: each gets a share of the significance
-        (Bonferroni), so testing several spans does not multiply false alarms."""
+    def large_enough(self, params: NsmDeclineParams) -> bool:
         return (
             self.drop >= params.min_relative_drop
             and self.baseline - self.current >= params.min_absolute_drop
-            and self.p_value <= params.significance / spans
         )
+
+    @property
+    def evidence(self) -> float:
+        """The p-value the span fires on, Bonferroni-corrected for the regulars' test."""
+        if self.regulars is None:
+            return self.p_value
+        return 2 * min(self.p_value, self.regulars.p_value)
+
+    @property
+    def by_regulars(self) -> bool:
+        return self.regulars is not None and self.regulars.p_value < self.p_value
+
+    def fires(self, params: NsmDeclineParams, spans: int) -> bool:
+        """``spans`` tests look at the same data: each gets a share of the significance
+        (Bonferroni), so testing several spans does not multiply false alarms."""
+        return self.large_enough(params) and self.evidence <= params.significance / spans
 
     def holds(self, params: NsmDeclineParams) -> bool:
         return (
@@ -119,7 +145,19 @@ def span_tests(history: NsmHistory, params: NsmDeclineParams) -> list[SpanTest]:
             if current < baseline * (1 - params.resolve_relative_drop)
             else 1.0
         )
-        tests.append(SpanTest(steps, current, baseline, p_value))
+        test = SpanTest(steps, current, baseline, p_value)
+        if history.user_days and params.regulars_test and test.large_enough(params):
+            regulars = lost_regulars(
+                history.user_days,
+                history.days,
+                history.observed_days,
+                steps,
+                lookback=params.regulars_lookback_days,
+                max_quiet_chance=params.regular_max_quiet_chance,
+                min_regulars=params.min_regulars,
+            )
+            test = SpanTest(steps, current, baseline, p_value, regulars)
+        tests.append(test)
     return tests
 
 
@@ -132,7 +170,7 @@ def assess_decline(history: NsmHistory, params: NsmDeclineParams, rule: str, lab
     firing = [t for t in tests if t.fires(params, len(tests))]
     holding = [t for t in tests if t.holds(params)]
     if firing:
-        worst = min(firing, key=lambda t: (t.p_value, -t.steps))
+        worst = min(firing, key=lambda t: (t.evidence, -t.steps))
         severity: Severity = (
             "critical" if worst.drop >= params.critical_relative_drop else "warning"
         )
@@ -162,7 +200,12 @@ def _verdict(
         f"{label}: {test.current:g} {history.unit} over {span}, against {test.baseline:g} for "
         f"the same days in the previous {weeks} weeks (each day's median)"
     )
-    if condition is not Condition.CLEAR:
+    if condition is Condition.FIRING and test.regulars is not None and test.by_regulars:
+        summary += (
+            f"; {test.regulars.quiet} of {test.regulars.regulars} regular users not seen over "
+            f"{span} (p = {test.regulars.p_value:.1g} that this is ordinary variation)"
+        )
+    elif condition is not Condition.CLEAR:
         summary += f" (p = {test.p_value:.1g} that this is ordinary variation)"
     return Verdict(rule, condition, _metric(history, test), title, summary, severity)
 

@@ -170,6 +170,9 @@ class NorthStarMetric(_Params):
     window_days: int = Field(default=7, ge=1, le=28)
     step_days: int = Field(default=1, ge=1, le=7)
     baseline_windows: int = Field(default=4, ge=1, le=8)
+    # daily distinct-users NSMs: how many users' active days the decline detector keeps per
+    # account for its lost-regulars test (0: off); about 15 bytes of state each
+    tracked_users: int = Field(default=32, ge=0, le=256)
     primary: bool = False
 
     @model_validator(mode="after")

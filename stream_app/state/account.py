@@ -12,6 +12,7 @@ tickets and surveys expire relative to the account's watermark, so state is boun
 from __future__ import annotations
 
 import statistics
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -92,6 +93,10 @@ class AccountState:
     last_confidence: float | None = None
     score_history: dict[int, float] = field(default_factory=dict)  # day -> last score that day
     nsm_judged_through: int | None = None  # the last closed day the NSM detector judged
+    # daily distinct-users NSMs (NSM index ->): user key -> bit mask of the days the user was
+    # active, bit i for day ``users_from + i``, for the lost-regulars test (alerts/lost_regulars)
+    nsm_users: dict[int, dict[int, int]] = field(default_factory=dict)
+    users_from: int | None = None
     # derived, never persisted: rebuilt from ``days`` on demand
     _closed: ClosedDays | None = field(default=None, repr=False, compare=False)
     _nsm_history: tuple[int, tuple[NsmHistory, ...]] | None = field(
@@ -159,6 +164,8 @@ class AccountState:
             if not nsm.counts(event.event_type):
                 continue
             if nsm.measure == "distinct_users":
+                if nsm.tracks_users:
+                    self._track_user(i, nsm.tracked_users, day_of(ts), event.user_id)
                 sketch = bucket.nsm[i]
                 # an NSM over every event type is the users sketch: share it (and its bytes in
                 # the changelog, see codec) instead of building the same sketch twice
@@ -167,6 +174,23 @@ class AccountState:
                 )
             else:
                 bucket.nsm[i] += 1 if nsm.measure == "count" else event.quantity  # type: ignore[operator]
+
+    def _track_user(self, index: int, limit: int, day: int, user_id: str) -> None:
+        if self.users_from is None:
+            self.users_from = day
+        elif day < self.users_from:  # a late event before the first tracked day: rare
+            shift = self.users_from - day
+            self.nsm_users = {
+                i: {key: mask << shift for key, mask in users.items()}
+                for i, users in self.nsm_users.items()
+            }
+            self.users_from = day
+        users = self.nsm_users.setdefault(index, {})
+        key = zlib.crc32(user_id.encode())  # stable across processes, unlike hash()
+        mask = users.get(key)
+        if mask is None and len(users) >= limit:
+            return  # the users tracked so far are a fair sample: most are the regulars
+        users[key] = (mask or 0) | 1 << (day - self.users_from)
 
     def _apply_ticket(self, event: TicketEvent) -> None:
         ts = event.occurred_at.timestamp()
@@ -216,6 +240,13 @@ class AccountState:
             self.days = {day: b for day, b in self.days.items() if day >= oldest_day}
             self._closed = None
             self._nsm_steps = {k: v for k, v in self._nsm_steps.items() if k[1] >= oldest_day}
+        if self.users_from is not None and self.users_from < oldest_day:
+            shift = oldest_day - self.users_from
+            self.nsm_users = {
+                i: {key: kept for key, mask in users.items() if (kept := mask >> shift)}
+                for i, users in self.nsm_users.items()
+            }
+            self.users_from = oldest_day
         closed_before = watermark - spec.support_days * DAY_SECONDS
         if len(self.tickets) > spec.max_open_tickets or any(
             not t.is_open and t.updated_at < closed_before for t in self.tickets.values()
@@ -382,6 +413,8 @@ class AccountState:
             return tuple(over_step(start) for start in range(first, end + 1, step))
 
         baselines = []
+        user_days: tuple[int, ...] = ()
+        days = observed_days = 0
         if self.first_seen is not None:
             first_day = day_of(self.first_seen)  # partial: a baseline starts after it
             for shift in range(1, nsm.baseline_windows + 1):
@@ -389,8 +422,21 @@ class AccountState:
                 if end - steps * step + 1 <= first_day:
                     break
                 baselines.append(window_ending(end))
+            users = self.nsm_users.get(index)
+            if users and self.users_from is not None and last >= self.users_from:
+                days = last - self.users_from + 1
+                through_last = (1 << days) - 1  # days after ``last`` are not judged yet
+                user_days = tuple(kept for mask in users.values() if (kept := mask & through_last))
+                observed_days = min(days, last - first_day)
         return NsmHistory(
-            nsm.name, step, NSM_UNITS[nsm.measure], window_ending(last), tuple(baselines)
+            nsm.name,
+            step,
+            NSM_UNITS[nsm.measure],
+            window_ending(last),
+            tuple(baselines),
+            user_days,
+            days,
+            observed_days,
         )
 
     def urgent_opened_at(self) -> list[float]:

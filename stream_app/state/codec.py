@@ -10,6 +10,10 @@ update, and the detector starts from the newest closed day.
 Version 3 writes an NSM sketch that is byte-identical to the day's users sketch (the default
 NSM, distinct users over all event types, always is) as ``True`` instead of a second copy:
 about a fifth of an account's bytes. Version 2 records read as before.
+
+Version 4 adds the tracked users' active days of daily distinct-users NSMs (the decline
+detector's lost-regulars test). Older records read with none: the test has no history for the
+account until users have been seen again for a few weeks, and the count test judges alone.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from stream_app.state.account import AccountState, DayBucket, TicketState
 
 __all__ = ["decode_state", "encode_state"]
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 def encode_state(state: AccountState) -> bytes:
@@ -55,6 +59,8 @@ def encode_state(state: AccountState) -> bytes:
             state.last_confidence,
             list(state.score_history.items()),
             state.nsm_judged_through,
+            state.users_from,
+            [[index, list(users.items())] for index, users in state.nsm_users.items()],
         ],
         use_bin_type=True,
     )
@@ -80,7 +86,7 @@ def decode_state(data: bytes) -> AccountState:
     if version == 1:
         days = [[*row[:4], _v1_nsm(row[4], row[5]), *row[6:]] for row in days]
         tickets = [[*row, row[3]] for row in tickets]
-    elif version not in (2, FORMAT_VERSION):
+    elif version not in (2, 3, FORMAT_VERSION):
         raise ValueError(f"unknown account-state format version {version}")
     else:  # the users sketch stands for an identical NSM sketch (bytes are never True)
         for row in days:
@@ -99,6 +105,8 @@ def decode_state(data: bytes) -> AccountState:
         last_confidence=last_confidence,
         score_history=dict(history),
         nsm_judged_through=v2[0] if v2 else None,
+        users_from=v2[1] if len(v2) > 1 else None,
+        nsm_users={index: dict(users) for index, users in v2[2]} if len(v2) > 2 else {},
     )
 
 

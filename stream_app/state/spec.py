@@ -27,9 +27,16 @@ class NsmSpec:
     window_days: int = 7
     baseline_windows: int = 4
     step_days: int = 1
+    # users whose active days are kept for the decline detector's lost-regulars test: large
+    # accounts do not need it (the day's count alone is evidence enough) and would cost memory
+    tracked_users: int = 32
 
     def counts(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types
+
+    @property
+    def tracks_users(self) -> bool:
+        return self.measure == "distinct_users" and self.step_days == 1 and self.tracked_users > 0
 
     @property
     def baseline_shift_days(self) -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime, timedelta
 
+import msgpack
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -221,3 +223,59 @@ def test_nsm_histories_cached_across_days_equal_a_fresh_read(events, step):
         judged = day0 + newest - 1  # every day before the newest one is closed
         cached = state.nsm_histories(judged, spec)
         assert cached == decode_state(encode_state(state)).nsm_histories(judged, spec)
+
+
+def test_users_active_days_are_kept_for_the_lost_regulars_test():
+    state = AccountState()
+    visits = [(0, "ann"), (1, "ann"), (1, "bob"), (3, "ann"), (3, "ann"), (4, "cyd")]
+    for i, (day, user) in enumerate(visits):
+        admit(state, usage(i, T0 + timedelta(days=day), user))
+    day0 = int(T0.timestamp() // 86400)
+    (history,) = state.nsm_histories(day0 + 3, SPEC)  # day 4 is not closed yet
+    assert history.days == 4
+    assert sorted(history.user_days) == [0b0010, 0b1011]  # bob on day 1; ann on 0, 1 and 3
+    assert history.observed_days == 3  # the first day is partial: not evidence
+
+
+def test_tracked_users_are_capped_and_a_slot_frees_when_a_user_expires():
+    spec = WindowSpec(key_features=(), nsms=(NsmSpec(tracked_users=2),))
+    state = AccountState()
+
+    def visit(i, day, user):
+        at = T0 + timedelta(days=day)
+        state.ledger_for("usage").admit(f"e{i}", at.timestamp(), horizon=1e12, max_ids=10_000)
+        state.apply(usage(i, at, user), spec)
+
+    def tracked():
+        return {key for key, mask in state.nsm_users[0].items() if mask}
+
+    ann, bob, cyd = (zlib.crc32(name.encode()) for name in ("ann", "bob", "cyd"))
+    for i, user in enumerate(["ann", "bob", "cyd"]):
+        visit(i, 0, user)
+    assert tracked() == {ann, bob}  # cyd is counted in the sketches, not tracked
+    for day in range(1, 60):
+        visit(100 + day, day, "ann")
+    visit(200, 60, "cyd")
+    assert tracked() == {ann, cyd}  # bob's days expired, so cyd has his slot
+    assert state.users_from == int(T0.timestamp() // 86400) + 60 - spec.usage_retention_days
+    assert all(mask < 1 << (spec.usage_retention_days + 1) for mask in state.nsm_users[0].values())
+
+
+def test_a_late_event_before_the_first_tracked_day_moves_the_masks():
+    state = AccountState()
+    admit(state, usage(1, T0 + timedelta(days=2), "ann"))
+    admit(state, usage(2, T0, "bob"))
+    day0 = int(T0.timestamp() // 86400)
+    assert state.users_from == day0
+    (history,) = state.nsm_histories(day0 + 2, SPEC)
+    assert sorted(history.user_days) == [0b001, 0b100]
+
+
+def test_a_version_3_state_reads_without_tracked_users():
+    state = AccountState()
+    admit(state, usage(1, T0, "ann"))
+    fields = msgpack.unpackb(encode_state(state), raw=False, strict_map_key=False)
+    version_3 = msgpack.packb([3, *fields[1:-2]], use_bin_type=True)
+    restored = decode_state(version_3)
+    assert restored.nsm_users == {} and restored.users_from is None
+    assert restored.days == state.days
