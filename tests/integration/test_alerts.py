@@ -1,6 +1,7 @@
 """Risk alerts through the real broker: an NSM decline injected through the topics raises one
-firing alert and its recovery one resolved alert; a worker killed with SIGKILL mid-stream and
-restarted publishes exactly the NSM alerts the offline backtest computes for the same log."""
+firing alert and its recovery one resolved alert; a team that loses some of its regular users
+is named by the lost-regulars test; a worker killed with SIGKILL mid-stream and restarted
+publishes exactly the NSM alerts the offline backtest computes for the same log."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from tests.integration.fixtures import (
 pytestmark = pytest.mark.integration
 
 TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-DECLINER, STEADY = "decliner-1", "steady-1"
+DECLINER, STEADY, TEAM = "decliner-1", "steady-1", "team-1"
 USERS, DECLINED_USERS = 30, 6
 DAYS = 60  # 35 days before the onset: four full baseline weeks
 DECLINE_DAYS = range(25, 15, -1)  # days before today with 6 of the 30 users active
@@ -130,6 +131,57 @@ def test_a_decline_fires_once_and_resolves_once(deployment, start_worker):
     fired_at = datetime.fromisoformat(alerts[0][5])
     onset = TODAY - timedelta(days=max(DECLINE_DAYS))
     assert fired_at - onset <= timedelta(days=2), "detected more than two days after onset"
+
+
+def team_log() -> tuple[list[dict], datetime]:
+    """A team of 10 with habits (each on about 4 of 5 weekdays, now and then at a weekend); 4
+    of them stop from a Monday on. Anchored to weekdays, so the test is the same on any day."""
+    last_friday = TODAY - timedelta(days=(TODAY.weekday() - 4) % 7 or 7)
+    onset = last_friday - timedelta(days=4)
+    first = onset - timedelta(days=38)  # over four full weeks of habits before the onset
+    log = []
+    for n in range((TODAY - first).days):
+        day = first + timedelta(days=n)
+        for user in range(10):
+            if user < 4 and day >= onset:
+                continue
+            weekday = day.weekday() < 5
+            if (user * 7 + n * 3) % 5 != 0 if weekday else (user + n) % 4 == 0:
+                log.append(
+                    {
+                        "event_id": f"{TEAM}-{n}-{user}",
+                        "account_id": TEAM,
+                        "occurred_at": (day + timedelta(hours=9, minutes=user)).isoformat(),
+                        "user_id": f"u{user}",
+                        "event_type": "report.created",
+                    }
+                )
+    return log, onset
+
+
+def test_a_team_losing_regulars_fires_and_says_who_went_quiet(deployment, start_worker):
+    # the count test alone never fires on this log (a backtest with regulars_test = false);
+    # the users' active days kept in the worker's state do. A worker that reads a new
+    # account's whole history at once starts judging at its newest closed day, so the span
+    # named is that day's, not the Thursday on which a backtest fires
+    events, onset = team_log()
+    start_worker()
+    produce(deployment, events)
+
+    def fired() -> dict | None:
+        return next(
+            (
+                r
+                for r in published_alerts(deployment, 1)
+                if r["account_id"] == TEAM and r["rule"] == "nsm_decline"
+            ),
+            None,
+        )
+
+    alert = wait_for(fired, 120, "an nsm_decline alert for the team")
+    assert alert["status"] == "firing"
+    assert "; 4 of 10 regular users not seen over the last" in alert["summary"]
+    assert datetime.fromisoformat(alert["started_at"]) >= onset + timedelta(days=4, hours=1)
 
 
 def test_sigkill_mid_stream_publishes_exactly_the_alerts_of_the_backtest(deployment, tmp_path):
