@@ -114,6 +114,7 @@ class Run:
         deployment = self._deployment("engine", run_id=f"{self.run_id}-lat")
         warmup = self._load(deployment, c.warmup_events) if c.warmup_events else 0
         worker = deployment.start_worker()
+        profiler = None
         try:
             worker.wait_ready(timeout=180)
             wait_for(
@@ -121,6 +122,9 @@ class Run:
                 timeout=c.phase_timeout,
                 what="the latency worker to consume its warm-up",
             )
+            if c.profile:  # live scoring, not the backlog: what sets the latency
+                raw = c.results_dir / "profile-latency.pyspy.txt"
+                profiler = Profiler(worker.process.pid, raw)
             rate = self.results["engine_eps"] / 2
             topics = deployment.topics
             since = latency.end_offsets(c.kafka_bootstrap, topics.health_scores)
@@ -150,6 +154,9 @@ class Run:
                 sent=sent,
             )
         finally:
+            if profiler is not None:
+                summary = format_summary(profiler.stop())
+                (c.results_dir / "profile-latency.txt").write_text(summary + "\n")
             worker.stop()
         log.info("latency: %s", result)
         self.results |= {
