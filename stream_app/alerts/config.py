@@ -41,6 +41,7 @@ class NsmDeclineParams(_Params):
     # the lost-regulars test (daily distinct-users NSMs): see alerts/lost_regulars.py
     regulars_test: bool = True
     regular_max_quiet_chance: float = Field(default=0.25, gt=0, lt=1)
+    regular_min_quiet_chance: float = Field(default=0.02, ge=0, lt=1)
     min_regulars: int = Field(default=3, ge=2)
     regulars_lookback_days: int = Field(default=28, ge=14, le=28)
 
@@ -52,6 +53,8 @@ class NsmDeclineParams(_Params):
             raise ValueError("resolve_significance must be at least significance")
         if self.critical_relative_drop < self.min_relative_drop:
             raise ValueError("critical_relative_drop must be at least min_relative_drop")
+        if self.regular_min_quiet_chance >= self.regular_max_quiet_chance:
+            raise ValueError("regular_min_quiet_chance must be below regular_max_quiet_chance")
         return self
 
 

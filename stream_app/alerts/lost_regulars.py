@@ -20,6 +20,11 @@ Users whose quiet chance is at most ``max_quiet_chance`` are the span's *regular
 decline" each regular is quiet independently with its own chance, so the number of quiet
 regulars has a Poisson-binomial distribution, and its upper tail is the p-value.
 
+No chance is taken below ``min_quiet_chance``. Days of a habit are not independent: people
+take holidays, a week or two at a time, and four weeks of history rarely show one. Without
+the floor, a cohort whose users are away about 10 % of the time (independent holidays of 5-10
+days) had 1.1-1.7 false alarms per 1,000 account-weeks, against 0.4-0.8 for the count alone.
+
 Independence is the assumption to watch: a team of two often works and rests together, so the
 test is not used with fewer than ``min_regulars`` regulars, and the pooled test judges alone.
 """
@@ -54,6 +59,7 @@ def lost_regulars(
     *,
     lookback: int,
     max_quiet_chance: float,
+    min_quiet_chance: float,
     min_regulars: int,
 ) -> RegularsTest | None:
     """``user_days``: one bit mask per user over ``days`` days, bit i set if the user was
@@ -77,7 +83,7 @@ def lost_regulars(
     chances = []
     quiet = 0
     for mask, n in users:
-        chance = _quiet_chance(lookback - n, n, exposure)
+        chance = max(_quiet_chance(lookback - n, n, exposure), min_quiet_chance)
         if chance <= max_quiet_chance:
             chances.append(chance)
             quiet += not mask & span_mask

@@ -154,6 +154,7 @@ def span_tests(history: NsmHistory, params: NsmDeclineParams) -> list[SpanTest]:
                 steps,
                 lookback=params.regulars_lookback_days,
                 max_quiet_chance=params.regular_max_quiet_chance,
+                min_quiet_chance=params.regular_min_quiet_chance,
                 min_regulars=params.min_regulars,
             )
             test = SpanTest(steps, current, baseline, p_value, regulars)
