@@ -79,7 +79,8 @@ class ScoreStore:
         self._on_error = on_error
         self._chunk_size = chunk_size
         self._max_backoff = max_backoff
-        self._pending: dict[str, HealthScore] = {}
+        # account -> its latest score, and that score's JSON if the caller had it already
+        self._pending: dict[str, tuple[HealthScore, bytes | None]] = {}
         # Two flushes at once could land an older score after a newer one.
         self._flush_lock = asyncio.Lock()
 
@@ -88,9 +89,13 @@ class ScoreStore:
         """Scores waiting to be written (at most one per account)."""
         return len(self._pending)
 
-    def enqueue(self, score: HealthScore) -> None:
-        """Remember ``score`` for the next flush, replacing the account's older pending one."""
-        self._pending[score.account_id] = score
+    def enqueue(self, score: HealthScore, document: bytes | None = None) -> None:
+        """Remember ``score`` for the next flush, replacing the account's older pending one.
+
+        ``document`` is the score's JSON (``model_dump_json``) if the caller serialised it
+        already, as the worker does for the scores topic: it is stored as it is, not built
+        a second time (14 us a score, a fifth of what writing it to Redis costs)."""
+        self._pending[score.account_id] = (score, document)
 
     async def flush(self) -> int:
         """Write all pending scores; return how many, or 0 when Redis failed (never raises).
@@ -184,8 +189,8 @@ class ScoreStore:
                 async with self._client.pipeline(transaction=False) as pipe:
                     for start in range(0, len(scores), self._chunk_size):
                         chunk = scores[start : start + self._chunk_size]
-                        for score in chunk:
-                            self._stage(pipe, score)
+                        for score, document in chunk:
+                            self._stage(pipe, score, document)
                         await pipe.execute()
                         written += len(chunk)
             except _REDIS_ERRORS as exc:
@@ -197,15 +202,16 @@ class ScoreStore:
                 raise
             return written, None
 
-    def _requeue(self, scores: list[HealthScore]) -> None:
+    def _requeue(self, scores: list[tuple[HealthScore, bytes | None]]) -> None:
         # A newer score enqueued meanwhile wins; rewriting a chunk that partly landed is harmless.
-        for score in scores:
-            self._pending.setdefault(score.account_id, score)
+        for entry in scores:
+            self._pending.setdefault(entry[0].account_id, entry)
 
-    def _stage(self, pipe: Pipeline, score: HealthScore) -> None:
-        # Serialise once; the timestamps are read back from that JSON so they are the very
+    def _stage(self, pipe: Pipeline, score: HealthScore, document: bytes | None = None) -> None:
+        # Serialised once; the timestamps are read back from that JSON so they are the very
         # strings the record carries (a second, Python-mode dump cost more than the JSON one).
-        document = score.model_dump_json()
+        if document is None:
+            document = score.model_dump_json().encode()
         stamps = orjson.loads(document)
         fields = {
             "score": score.score,

@@ -1,9 +1,10 @@
 """Faust adapter: input topics -> :class:`EngineCore` -> DLQ, health scores, Redis, alerts.
 
 Thin on purpose. The agent turns Kafka messages into :class:`RawRecord`, forwards badly keyed
-ones to their account's partition and hands the rest to the core; a timer asks the core for
-the scores and alerts worth publishing and sends the scores (alerts are published by the alert
-table's write, see :class:`TableAlertStore`).
+ones to their account's partition and hands the rest to the core; a task ticking at a fixed rate
+(:mod:`stream_app.streaming.ticker`) asks the core for the scores and alerts worth publishing
+and sends the scores (alerts are published by the alert table's write, see
+:class:`TableAlertStore`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from stream_app.streaming.codecs import ALERT_CODEC, STATE_CODEC, codec_table
 from stream_app.streaming.routing import AccountPartitioner
 from stream_app.streaming.skipped import Fetched, OffsetTracker, SkippedRecordReader
 from stream_app.streaming.table_store import TableAlertStore, TableStateStore
+from stream_app.streaming.ticker import fixed_rate
 
 __all__ = ["EngineAgents"]
 
@@ -119,7 +121,7 @@ class EngineAgents:
         } | {settings.rekey_topic: self._handle_rekeyed}
         app.agent(self.inputs, name="ingest")(self._consume_inputs)
         app.agent(self.rekeyed, name="ingest-rekeyed")(self._consume_rekeyed)
-        app.timer(settings.tick_interval.total_seconds(), name="score-tick")(self._timed_tick)
+        app.task(self._tick_at_fixed_rate)
         app.task(self._serve_redis)
 
     # ------------------------------------------------------------------ consuming
@@ -266,6 +268,14 @@ class EngineAgents:
 
     # ------------------------------------------------------------------ publishing
 
+    async def _tick_at_fixed_rate(self) -> None:
+        app, loop = self.app, asyncio.get_running_loop()
+        interval = self.settings.tick_interval.total_seconds()
+        async for _ in fixed_rate(interval, loop.time, app.sleep):
+            if app.should_stop:
+                return
+            await self._timed_tick()
+
     async def _timed_tick(self) -> None:
         if self.clock.now() - self._last_record > TRAILING_AFTER and not self.app.rebalancing:
             await self._read_trailing()
@@ -354,18 +364,19 @@ class EngineAgents:
         await self.alert_store.flush()
         for alert in published.alerts:  # published by the alert table's write
             self.metrics.alert_published(alert.rule, alert.severity, alert.status)
+        documents = [score.model_dump_json().encode() for score in published.scores]
         deliveries = await send_in_batches(
             self.app,
             self.health_scores,
             (
-                (None, score.account_id.encode(), score.model_dump_json().encode())
-                for score in published.scores
+                (None, score.account_id.encode(), document)
+                for score, document in zip(published.scores, documents, strict=True)
             ),
         )
         for delivery in deliveries:
             await delivery
-        for score in published.scores:
-            self.score_store.enqueue(score)
+        for score, document in zip(published.scores, documents, strict=True):
+            self.score_store.enqueue(score, document)  # the very record the topic got
             self.metrics.scores.labels(score.band).inc()
         await self.state_store.flush(self.core.lane_clocks)
 
