@@ -52,6 +52,22 @@ async def test_flush_writes_the_hash_and_the_sorted_set(make_store, redis_client
     ]
 
 
+async def test_a_score_enqueued_with_its_topic_record_is_stored_as_that_very_record(
+    make_store, redis_client, prefix
+):
+    store = make_store()
+    score = make_score("acc-1", 42.5)
+    # the worker hands over the bytes it sent to the scores topic, and those very bytes are
+    # what Redis serves (indented here, so a store that serialised the score again would fail)
+    record = orjson.dumps(orjson.loads(score.model_dump_json()), option=orjson.OPT_INDENT_2)
+    assert record != score.model_dump_json().encode()
+    store.enqueue(score, record)
+
+    assert await store.flush() == 1
+    assert await redis_client.hget(f"{prefix}account:acc-1", "json") == record
+    assert (await store.get("acc-1"))["updated_at"] == "2025-03-01T12:00:00Z"
+
+
 async def test_get_parses_the_hash(make_store):
     store = make_store()
     score = make_score("acc:1@x.y_z-2", 12.0)
