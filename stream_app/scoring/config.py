@@ -284,7 +284,10 @@ class ScoringConfig(ModelParams):
 
     def for_segment(self, segment: str) -> ResolvedModel:
         """The effective model for ``segment``; an unknown segment gets the defaults."""
-        return self._resolved.get(segment) or self._resolved[DEFAULT_SEGMENT]
+        # read from pydantic's private-attribute dict directly: ``self._resolved`` goes through
+        # BaseModel.__getattr__ (4.8 us against 0.15), and an evaluation asks three times
+        resolved: dict[str, ResolvedModel] = self.__pydantic_private__["_resolved"]  # type: ignore[index]
+        return resolved.get(segment) or resolved[DEFAULT_SEGMENT]
 
     def _resolve(self, segment: str, params: ModelParams) -> ResolvedModel:
         return ResolvedModel(
