@@ -8,6 +8,13 @@ results: encode the state for the changelog on every write (the table codec) and
 score, its JSON for the scores topic and its staging into a Redis pipeline (``ScoreStore``).
 
     python -m bench.core [--events N] [--accounts N] [--tick-every N] [--profile]
+    python -m bench.core --live [--live-events N] [--live-rate R] [--profile]
+
+``--live`` is the latency phase's work instead of a backlog's: the preload (30 days of
+history, drained as a caught-up worker would), then ``--live-events`` of the demo mix with
+event time from the end of the preload on, ``--live-rate`` events per second of event time,
+ticked every 250 ms of it. Nearly every live event is an account evaluated and half of them
+a score published, so this is the CPU per event that sets the live worker's capacity.
 """
 
 from __future__ import annotations
@@ -17,12 +24,14 @@ import cProfile
 import pstats
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import redis.asyncio as redis
 
 from bench.preload import default_end, records
 from bench.replay import new_core, raw_records
 from stream_app.clock import SystemClock
+from stream_app.demo.generator import DemoGenerator
 from stream_app.engine.core import DictStateStore
 from stream_app.serving.score_store import ScoreStore
 from stream_app.settings import Settings
@@ -89,6 +98,64 @@ def run_core(
     )
 
 
+@dataclass(frozen=True)
+class LiveResult:
+    events: int
+    evaluations: int
+    scores: int
+    ingest_us_per_event: float
+    tick_us_per_event: float  # evaluations, the scores' JSON and Redis staging
+    core_eps: float
+
+
+def run_live(
+    events: int,
+    accounts: int,
+    preload_events: int,
+    rate: float,
+    seed: int = 7,
+    profiler: cProfile.Profile | None = None,
+) -> LiveResult:
+    end = default_end() - timedelta(hours=1)  # room for the live events' event time
+    core = new_core().core
+    core.store = ChangelogStore({})
+    for kind, record in raw_records(records(accounts, preload_events, 30, seed, end)):
+        core.ingest(kind, record)
+    while core.has_work:
+        core.tick()
+    spacing = timedelta(seconds=1 / rate)
+    live = list(raw_records(DemoGenerator(accounts, seed=seed + 1).records(end, events, spacing)))
+    score_store = ScoreStore(redis.Redis(), on_error=lambda: None)
+    pipe = redis.Redis().pipeline(transaction=False)  # staged in memory, never sent
+    per_tick = max(1, round(rate * Settings().tick_interval.total_seconds()))
+    evaluated_before = core.evaluations
+    if profiler is not None:
+        profiler.enable()
+    ingest = tick = 0.0
+    scores = 0
+    for start in range(0, len(live), per_tick):
+        began = time.process_time()
+        for kind, record in live[start : start + per_tick]:
+            core.ingest(kind, record)
+        ticked = time.process_time()
+        for score in core.tick().scores:
+            score_store._stage(pipe, score, score.model_dump_json().encode())
+            scores += 1
+        pipe.command_stack.clear()
+        ingest += ticked - began
+        tick += time.process_time() - ticked
+    if profiler is not None:
+        profiler.disable()
+    return LiveResult(
+        events=len(live),
+        evaluations=core.evaluations - evaluated_before,
+        scores=scores,
+        ingest_us_per_event=1e6 * ingest / len(live),
+        tick_us_per_event=1e6 * tick / len(live),
+        core_eps=len(live) / (ingest + tick),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.core", description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
@@ -101,12 +168,23 @@ def main() -> None:
         action="store_true",
         help="the worker's wall clock and catch-up settings (default: the backtest's event time)",
     )
+    parser.add_argument(
+        "--live", action="store_true", help="the latency phase's work: live events on history"
+    )
+    parser.add_argument("--live-events", type=int, default=20_000)
+    parser.add_argument("--live-rate", type=float, default=1_200.0, help="events/s of event time")
     parser.add_argument("--profile", action="store_true", help="cProfile, top 30 by own time")
     args = parser.parse_args()
     profiler = cProfile.Profile() if args.profile else None
-    if profiler is not None:
+    if profiler is not None and not args.live:
         profiler.enable()
-    result = run_core(args.events, args.accounts, args.tick_every, catchup=args.catchup)
+    result: CoreResult | LiveResult
+    if args.live:  # the profile covers the live events only, not the preload
+        result = run_live(
+            args.live_events, args.accounts, args.events, args.live_rate, profiler=profiler
+        )
+    else:
+        result = run_core(args.events, args.accounts, args.tick_every, catchup=args.catchup)
     if profiler is not None:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
