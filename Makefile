@@ -64,11 +64,14 @@ lint: setup ## ruff over the code, tests and benchmark
 QUALITY_ACCOUNTS ?= 2000
 QUALITY_DAYS ?= 70
 QUALITY_SEED ?= 23
+# chance per user-day of starting a 5-10-day holiday; 0.0143 keeps users away ~10 % of days
+QUALITY_HOLIDAYS ?= 0
 QUALITY_DIR := .local/quality
 alert-quality: $(VENV)/.installed ## NSM alert recall, false alerts, delay on a seeded cohort (no broker)
 	mkdir -p $(QUALITY_DIR)
 	$(PY) -m stream_app cohort $(QUALITY_DIR)/cohort.jsonl --accounts $(QUALITY_ACCOUNTS) \
-		--days $(QUALITY_DAYS) --seed $(QUALITY_SEED) --truth $(QUALITY_DIR)/truth.json
+		--days $(QUALITY_DAYS) --seed $(QUALITY_SEED) --holidays $(QUALITY_HOLIDAYS) \
+		--truth $(QUALITY_DIR)/truth.json
 	$(PY) -m stream_app backtest $(QUALITY_DIR)/cohort.jsonl --output $(QUALITY_DIR)/out.jsonl
 	$(PY) -m stream_app alert-quality $(QUALITY_DIR)/out.jsonl --truth $(QUALITY_DIR)/truth.json
 

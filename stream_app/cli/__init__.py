@@ -31,6 +31,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -88,6 +95,13 @@ def _parser() -> argparse.ArgumentParser:
     cohort.add_argument("--days", type=_positive_int, default=70)
     cohort.add_argument("--seed", type=int, default=42)
     cohort.add_argument("--truth", type=Path, help="also write each account's scenario (JSON)")
+    cohort.add_argument(
+        "--holidays",
+        type=_probability,
+        default=0.0,
+        help="chance per user and day of starting a 5-10-day holiday (default 0: none; "
+        "1/70 = 0.0143 keeps users away on about a tenth of the days)",
+    )
 
     quality = commands.add_parser(
         "alert-quality", help="recall, false alerts and delay of a backtest's NSM alerts"
@@ -148,7 +162,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "cohort":
         from stream_app.cli.offline import write_cohort
 
-        return write_cohort(settings, args.file, args.accounts, args.days, args.seed, args.truth)
+        return write_cohort(
+            settings, args.file, args.accounts, args.days, args.seed, args.truth, args.holidays
+        )
     if args.command == "alert-quality":
         from stream_app.cli.offline import alert_quality
 

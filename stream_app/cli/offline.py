@@ -50,9 +50,15 @@ def backtest(
 
 
 def write_cohort(
-    settings: Settings, path: Path, accounts: int, days: int, seed: int, truth: Path | None
+    settings: Settings,
+    path: Path,
+    accounts: int,
+    days: int,
+    seed: int,
+    truth: Path | None,
+    holidays: float = 0.0,
 ) -> int:
-    cohort = Cohort(accounts, days, seed=seed)
+    cohort = Cohort(accounts, days, seed=seed, holiday_chance=holidays)
     topics = {kind: topic for topic, kind in settings.topics.inputs().items()}
     count = 0
     with path.open("wb") as out:

@@ -7,6 +7,13 @@ Each account has a size, a usage rate with weekly seasonality and one scenario:
 ``decline`` (active users drop by ``drop`` from ``onset_day``). Any account has the odd
 one-off spike day (a migration, a training session) with several times its usual use.
 Delivery is realistic: a few percent of events arrive late or twice.
+
+Optionally (``holiday_chance``) the users take holidays: each day a user who is not away
+starts one of 5 to 10 days with that chance, independently of the others (1/70: away on
+about a tenth of the days). A regular who is away for the whole of a detector's span looks
+like one who left, so this is what the lost-regulars test must stay quiet on (decisions §36).
+Holidays draw from their own random stream: the accounts, their scenarios and every other
+event are those of the same seed without holidays.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ SCENARIOS = ("steady", "small", "support_storm", "detractors", "silent", "declin
 NSM_DECLINES = ("silent", "decline")  # scenarios whose active users fall: ground truth
 SPIKE_CHANCE = 0.01  # per account-day
 SPIKE_FACTOR = 4.0
+HOLIDAY_DAYS = (5, 10)  # shortest and longest, inclusive
 WEEKDAY_FACTOR = (1.0, 1.05, 1.05, 1.0, 0.9, 0.3, 0.25)
 
 
@@ -69,12 +77,18 @@ class Cohort:
         start: datetime = datetime(2026, 1, 5, tzinfo=UTC),
         seed: int = 42,
         scenario_weights: tuple[float, ...] = (60, 10, 10, 6, 6, 8),
+        holiday_chance: float = 0.0,
     ) -> None:
+        if not 0.0 <= holiday_chance < 1.0:
+            raise ValueError(f"holiday_chance must be in [0, 1), got {holiday_chance}")
         self.rng = random.Random(seed)
         self.days = days
         self.start = start
         self.plans = [self._plan(i, scenario_weights) for i in range(accounts)]
         self._sequence = 0
+        self.holiday_chance = holiday_chance
+        self._holiday_rng = random.Random(f"holidays-{seed}")
+        self._away_until: dict[tuple[str, int], int] = {}  # (account, user) -> first day back
 
     def _plan(self, index: int, weights: tuple[float, ...]) -> AccountPlan:
         rng = self.rng
@@ -163,6 +177,20 @@ class Cohort:
         # business hours, roughly
         return self.start + timedelta(days=day, seconds=self.rng.uniform(7 * 3600, 20 * 3600))
 
+    def _away(self, plan: AccountPlan, day: int) -> set[int]:
+        """The account's users on holiday on ``day`` (guests of a spike day never are)."""
+        if not self.holiday_chance:
+            return set()
+        away = set()
+        for user in range(plan.users):
+            key = (plan.account_id, user)
+            back = self._away_until.get(key, 0)
+            if day >= back and self._holiday_rng.random() < self.holiday_chance:
+                back = self._away_until[key] = day + self._holiday_rng.randint(*HOLIDAY_DAYS)
+            if day < back:
+                away.add(user)
+        return away
+
     def _day(self, plan: AccountPlan, day: int) -> list[TimedRecord]:
         rng = self.rng
         after_onset = plan.onset_day is not None and day >= plan.onset_day
@@ -178,8 +206,9 @@ class Cohort:
         if plan.scenario == "small":
             activity = rng.uniform(0.1, 0.9) * WEEKDAY_FACTOR[weekday]  # erratic from day to day
         guests = round(plan.users * (spike - 1))  # a spike brings people who are not regulars
+        away = self._away(plan, day)
         for user in range(active_users + guests):
-            if rng.random() > activity:
+            if rng.random() > activity or user in away:
                 continue
             for _ in range(_poisson(rng, plan.daily_events_per_user * 2)):
                 records += self._timed(
