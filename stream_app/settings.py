@@ -164,6 +164,16 @@ class Settings(BaseSettings):
         description="Accounts touched only by usage events evaluated per tick during catch-up.",
     )
     idle_advance_after: timedelta | None = timedelta(minutes=5)
+    gc_freeze: bool = Field(
+        default=True,
+        description="Freeze the objects that survive a full garbage collection out of the next "
+        "ones (the account states), so full collections stay short (stream_app/gc_policy.py).",
+    )
+    gc_thaw_interval: timedelta = Field(
+        default=timedelta(hours=1),
+        gt=timedelta(0),
+        description="How often the frozen objects are handed back for one complete collection.",
+    )
     redis_flush_interval: timedelta = timedelta(milliseconds=200)
     producer_linger: timedelta = Field(
         default=timedelta(milliseconds=5), ge=timedelta(0), le=timedelta(seconds=1)
