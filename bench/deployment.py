@@ -16,11 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import redis
-from kafka.admin import KafkaAdminClient
-
 from bench.config import ROOT
-from tests.integration.fixtures import Deployment, Worker
+from tests.integration.fixtures import Deployment, Worker, delete_run
 
 __all__ = ["BenchDeployment", "PeerProcess", "cleanup", "peak_rss_mb"]
 
@@ -116,16 +113,4 @@ def peak_rss_mb(pid: int) -> float:
 
 def cleanup(bootstrap: str, redis_url: str, run_id: str) -> tuple[int, int]:
     """Delete every topic and Redis key this run created (their names carry ``run_id``)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="healthstream-bench")
-    try:
-        topics = [name for name in admin.list_topics() if run_id in name]
-        if topics:
-            admin.delete_topics(topics, timeout_ms=60_000)
-    finally:
-        admin.close()
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(match=f"hs-{run_id}-*", count=1000))
-    for start in range(0, len(keys), 1000):
-        client.delete(*keys[start : start + 1000])
-    client.close()
-    return len(topics), len(keys)
+    return delete_run(bootstrap, redis_url, run_id, f"hs-{run_id}-")

@@ -197,3 +197,5 @@ def test_a_worker_killed_mid_stream_ends_with_the_scores_of_a_clean_run(stack, t
     # by less than a point depending on tick timing; bands and scores within that must agree.
     wait_for(settled, 90, f"restarted scores to match {expected}")
     second.stop()
+    for deployment in (clean, crashed):
+        deployment.remove()
