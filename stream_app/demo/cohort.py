@@ -178,7 +178,9 @@ class Cohort:
         return self.start + timedelta(days=day, seconds=self.rng.uniform(7 * 3600, 20 * 3600))
 
     def _away(self, plan: AccountPlan, day: int) -> set[int]:
-        """The account's users on holiday on ``day`` (guests of a spike day never are)."""
+        """The numbers of the account's users who are on holiday on ``day`` (a spike day's
+        guests are numbered after the users still active, so in a declined account a guest can
+        share the number of a departed user on holiday and stay home with it)."""
         if not self.holiday_chance:
             return set()
         away = set()
