@@ -32,7 +32,8 @@ from bench.preload import default_end, records
 from bench.replay import new_core, raw_records
 from stream_app.clock import SystemClock
 from stream_app.demo.generator import DemoGenerator
-from stream_app.engine.core import DictStateStore
+from stream_app.engine.core import DictStateStore, EngineCore
+from stream_app.ingest import RawRecord
 from stream_app.serving.score_store import ScoreStore
 from stream_app.settings import Settings
 from stream_app.state import AccountState, encode_state
@@ -48,6 +49,31 @@ class ChangelogStore(DictStateStore):
     def put(self, account_id: str, state: AccountState) -> None:
         super().put(account_id, state)
         self.encoded_bytes += len(encode_state(state))
+
+
+class Stepper:
+    """One batch of input, then one tick, as the worker does them, in CPU time per side; each
+    published score is serialised once for its topic and staged for Redis with that record
+    (the pipeline is never sent)."""
+
+    def __init__(self, core: EngineCore) -> None:
+        self.core = core
+        self.ingest = self.tick = 0.0
+        self.scores = 0
+        self._score_store = ScoreStore(redis.Redis(), on_error=lambda: None)
+        self._pipe = redis.Redis().pipeline(transaction=False)
+
+    def step(self, batch: list[tuple[str, RawRecord]]) -> None:
+        began = time.process_time()
+        for kind, record in batch:
+            self.core.ingest(kind, record)
+        ticked = time.process_time()
+        for score in self.core.tick().scores:
+            self._score_store._stage(self._pipe, score, score.model_dump_json().encode())
+            self.scores += 1
+        self._pipe.command_stack.clear()
+        self.ingest += ticked - began
+        self.tick += time.process_time() - ticked
 
 
 @dataclass(frozen=True)
@@ -70,24 +96,12 @@ def run_core(
         core.catchup_lag = settings.catchup_lag.total_seconds()  # type: ignore[union-attr]
         core.catchup_budget = settings.catchup_budget
     core.store = ChangelogStore({})
-    score_store = ScoreStore(redis.Redis(), on_error=lambda: None)
-    pipe = redis.Redis().pipeline(transaction=False)  # staged in memory, never sent
     inputs = list(raw_records(records(accounts, events, 30, seed, default_end())))
-    ingest = tick = 0.0
-    scores = 0
+    stepper = Stepper(core)
     batches = [inputs[start : start + tick_every] for start in range(0, len(inputs), tick_every)]
     while batches or core.has_work:  # then drained: what is dirty or due once caught up
-        began = time.process_time()
-        for kind, record in batches.pop(0) if batches else ():
-            core.ingest(kind, record)
-        ticked = time.process_time()
-        for score in core.tick().scores:
-            score.model_dump_json()
-            score_store._stage(pipe, score)
-            scores += 1
-        pipe.command_stack.clear()
-        ingest += ticked - began
-        tick += time.process_time() - ticked
+        stepper.step(batches.pop(0) if batches else [])
+    ingest, tick, scores = stepper.ingest, stepper.tick, stepper.scores
     return CoreResult(
         events=len(inputs),
         scores=scores,
@@ -125,25 +139,14 @@ def run_live(
         core.tick()
     spacing = timedelta(seconds=1 / rate)
     live = list(raw_records(DemoGenerator(accounts, seed=seed + 1).records(end, events, spacing)))
-    score_store = ScoreStore(redis.Redis(), on_error=lambda: None)
-    pipe = redis.Redis().pipeline(transaction=False)  # staged in memory, never sent
     per_tick = max(1, round(rate * Settings().tick_interval.total_seconds()))
     evaluated_before = core.evaluations
+    stepper = Stepper(core)
     if profiler is not None:
         profiler.enable()
-    ingest = tick = 0.0
-    scores = 0
     for start in range(0, len(live), per_tick):
-        began = time.process_time()
-        for kind, record in live[start : start + per_tick]:
-            core.ingest(kind, record)
-        ticked = time.process_time()
-        for score in core.tick().scores:
-            score_store._stage(pipe, score, score.model_dump_json().encode())
-            scores += 1
-        pipe.command_stack.clear()
-        ingest += ticked - began
-        tick += time.process_time() - ticked
+        stepper.step(live[start : start + per_tick])
+    ingest, tick, scores = stepper.ingest, stepper.tick, stepper.scores
     if profiler is not None:
         profiler.disable()
     return LiveResult(

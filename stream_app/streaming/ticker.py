@@ -18,12 +18,12 @@ __all__ = ["fixed_rate"]
 
 async def fixed_rate(
     interval: float, now: Callable[[], float], sleep: Callable[[float], Awaitable[None]]
-) -> AsyncIterator[float]:
-    """Yield (the scheduled time) every ``interval`` seconds of ``now``; the caller's work
-    between two yields counts towards the interval. ``sleep(0)`` is awaited even when late,
-    so a slow tick never holds the event loop from one tick to the next."""
+) -> AsyncIterator[None]:
+    """Yield every ``interval`` seconds of ``now``; the caller's work between two yields
+    counts towards the interval. ``sleep(0)`` is awaited even when late, so a slow tick never
+    holds the event loop from one tick to the next."""
     due = now() + interval
     while True:
         await sleep(max(0.0, due - now()))
-        yield due
+        yield
         due = max(due + interval, now())
