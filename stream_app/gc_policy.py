@@ -12,6 +12,10 @@ generation (``gc.freeze()``), so the next full collection scans only what is new
 still freed by reference counting, which is all that acyclic state needs; a reference cycle
 among them would wait for the next thaw, every ``thaw_every`` seconds, when the permanent
 generation is handed back to the collector for one complete collection.
+
+Opt-in (``HS_GC_FREEZE``, off by default): a coroutine abandoned inside a reference cycle is
+finalised, and its ``finally`` blocks run, only when the collector frees it; frozen, not
+until the thaw. Two CI runs with it on had a worker hang after a restart (decisions §37).
 """
 
 from __future__ import annotations

@@ -165,9 +165,11 @@ class Settings(BaseSettings):
     )
     idle_advance_after: timedelta | None = timedelta(minutes=5)
     gc_freeze: bool = Field(
-        default=True,
+        default=False,
         description="Freeze the objects that survive a full garbage collection out of the next "
-        "ones (the account states), so full collections stay short (stream_app/gc_policy.py).",
+        "ones (the account states), so full collections stay short (stream_app/gc_policy.py). "
+        "Off by default: with it on, two of three CI runs had a worker hang after a restart "
+        "(decisions §37).",
     )
     gc_thaw_interval: timedelta = Field(
         default=timedelta(hours=1),
