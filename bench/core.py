@@ -68,9 +68,11 @@ class Stepper:
         for kind, record in batch:
             self.core.ingest(kind, record)
         ticked = time.process_time()
-        for score in self.core.tick().scores:
-            self._score_store._stage(self._pipe, score, score.model_dump_json().encode())
-            self.scores += 1
+        scores = self.core.tick().scores
+        if scores:
+            staged = [(score, score.model_dump_json().encode()) for score in scores]
+            self._score_store._stage(self._pipe, staged)
+            self.scores += len(scores)
         self._pipe.command_stack.clear()
         self.ingest += ticked - began
         self.tick += time.process_time() - ticked

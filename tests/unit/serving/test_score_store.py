@@ -117,7 +117,12 @@ async def test_flush_in_chunks_writes_everything(make_store, redis_client, prefi
         store.enqueue(make_score(f"acc-{i}", 10.0 * i))
 
     assert await store.flush() == 5
-    assert await redis_client.zcard(f"{prefix}scores") == 5
+    # one ZADD per chunk ranks every account of it, the odd last chunk too
+    assert await redis_client.zrange(f"{prefix}scores", 0, -1, withscores=True) == [
+        (f"acc-{i}".encode(), 10.0 * i) for i in range(5)
+    ]
+    for i in range(5):
+        assert await redis_client.hget(f"{prefix}account:acc-{i}", "score") == b"%.1f" % (10.0 * i)
     assert await store.flush() == 0
 
 
