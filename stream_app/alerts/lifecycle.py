@@ -82,7 +82,19 @@ def next_alert(
     health_score: float | None,
     labels: dict[str, str],
 ) -> RiskAlert | None:
-    """The record to publish for ``verdict`` given the key's last published state, or None."""
+    """The record to publish for ``verdict`` given the key's last published state, or None.
+
+    A verdict at an event time the key's last record has already passed is a replay, not
+    news: after a restart the table is rebuilt from the alerts topic, which can be ahead of
+    the replayed inputs, and re-deciding the past would publish its records again (an
+    incident's id derives from its start, so a re-fired one is the same alert). Likewise a
+    new incident cannot start at the very moment the last one resolved: it would get the
+    resolved one's id.
+    """
+    if previous is not None and (
+        now < previous.updated_at or (now == previous.updated_at and not previous.firing)
+    ):
+        return None
     firing = previous is not None and previous.firing
     condition = verdict.condition
     if not firing:

@@ -91,3 +91,40 @@ def test_state_read_back_from_the_published_json_equals_the_state_kept():
 
 def test_alert_ids_are_deterministic():
     assert Key().see(Condition.FIRING, T0).alert_id == Key().see(Condition.FIRING, T0).alert_id
+
+
+def test_a_replay_behind_the_published_state_publishes_nothing():
+    """After a restart the alert table comes back from the alerts topic, ahead of the inputs
+    replayed from the committed offset: the replay re-judges moments already published."""
+    original = Key()
+    original.see(Condition.FIRING, T0)
+    original.see(Condition.CLEAR, T0 + timedelta(hours=5))
+    restarted = Key()
+    restarted.state = original.state
+    assert restarted.see(Condition.FIRING, T0) is None
+    assert restarted.see(Condition.CLEAR, T0 + timedelta(hours=5)) is None
+    assert restarted.see(Condition.FIRING, T0 + timedelta(hours=6)).alert_id not in {
+        a.alert_id for a in original.published
+    }
+
+
+def test_a_replay_cannot_resolve_or_escalate_a_firing_alert_in_the_past():
+    original = Key()
+    original.see(Condition.FIRING, T0)
+    original.see(Condition.HOLDING, T0 + timedelta(hours=24))
+    restarted = Key()
+    restarted.state = original.state
+    assert restarted.see(Condition.CLEAR, T0 + timedelta(hours=1)) is None
+    assert restarted.see(Condition.FIRING, T0 + timedelta(hours=2), "critical") is None
+    resolved = restarted.see(Condition.CLEAR, T0 + timedelta(hours=25))
+    assert resolved.status == "resolved" and resolved.alert_id == original.published[0].alert_id
+
+
+def test_a_new_incident_never_starts_at_the_moment_the_last_one_resolved():
+    key = Key()
+    key.see(Condition.FIRING, T0)
+    key.see(Condition.CLEAR, T0)
+    assert key.see(Condition.FIRING, T0) is None
+    assert key.see(Condition.FIRING, T0 + timedelta(seconds=1)).status == "firing"
+    assert [a.status for a in key.published] == ["firing", "resolved", "firing"]
+    assert len({a.alert_id for a in key.published}) == 2
