@@ -1,6 +1,6 @@
 """Before/after micro-benchmark of an optimisation, both versions in one process.
 
-    python -m bench.ab {ledger,owns,stage} --before REV
+    python -m bench.ab {encode,ledger,owns,stage} --before REV
 
 The "before" module is the file as it was at git revision ``REV``, loaded under another name;
 the two versions then run alternately, chunk by chunk, on the same realistic states
@@ -27,7 +27,8 @@ from bench.config import ROOT
 from bench.micro import CHUNK, health_scores
 from bench.replay import replay
 from stream_app.serving.score_store import ScoreStore
-from stream_app.state import encode_state
+from stream_app.state import AccountState, encode_state
+from stream_app.state.spec import DAY_SECONDS
 from stream_app.streaming.routing import AccountPartitioner
 from stream_app.streaming.table_store import TableStateStore
 
@@ -83,6 +84,22 @@ def ledger(rev: str) -> None:
     compare("encode_state", lambda p: encode_state(p[0]), lambda p: encode_state(p[1]), with_old)
 
 
+def encode(rev: str) -> None:
+    """A state's changelog encoding after an event changed its newest day, as the worker
+    writes it once per account per input batch. Since 2026-11-25 the other days' encodings
+    are kept from the last write (decisions §39); before, every day was packed again."""
+    old = _module_at(rev, "stream_app/state/codec.py")
+    states = [s for s in replay().core.store.data.values() if s.days]  # type: ignore[attr-defined]
+    for state in states:
+        encode_state(state)  # the previous write
+
+    def after(state: AccountState) -> bytes:
+        state._bucket(max(state.days) * DAY_SECONDS)  # what applying an event does first
+        return encode_state(state)
+
+    compare("encode_state", old.encode_state, after, states)
+
+
 def stage(rev: str) -> None:
     """Staging a flush's scores for Redis, per score, in groups of ``STAGE_GROUP``."""
     old = _module_at(rev, "stream_app/serving/score_store.py")
@@ -132,7 +149,7 @@ def owns(rev: str) -> None:
     compare("TableStateStore.owns", before.owns, after.owns, accounts)
 
 
-BENCHMARKS = {"ledger": ledger, "owns": owns, "stage": stage}
+BENCHMARKS = {"encode": encode, "ledger": ledger, "owns": owns, "stage": stage}
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import statistics
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -110,6 +111,22 @@ class AccountState:
     )
     _nsm_steps_through: int | None = field(default=None, repr=False, compare=False)
     _expired_on: int | None = field(default=None, repr=False, compare=False)
+    # day -> the bucket's changelog encoding: every state write encodes the whole state, and
+    # re-packing a month of unchanged days was most of that cost (decisions §39)
+    _encoded_days: dict[int, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+    def encoded_days(self, encode: Callable[[int, DayBucket], bytes]) -> list[bytes]:
+        """Each day bucket's ``encode(day, bucket)``, in ``days`` order, cached per day until
+        the bucket changes. Every change goes through :meth:`_bucket`, which drops the day's
+        entry; a bucket changed any other way would keep a stale encoding."""
+        cache = self._encoded_days
+        encoded = []
+        for day, bucket in self.days.items():
+            row = cache.get(day)
+            if row is None:
+                row = cache[day] = encode(day, bucket)
+            encoded.append(row)
+        return encoded
 
     # ----------------------------------------------------------------- applying events
 
@@ -143,6 +160,7 @@ class AccountState:
             self._nsm_history = None
         if self._nsm_steps_through is not None and day <= self._nsm_steps_through:
             self._nsm_steps, self._nsm_steps_through = {}, None  # a late event, rare
+        self._encoded_days.pop(day, None)  # the caller is about to change the bucket
         bucket = self.days.get(day)
         if bucket is None:
             bucket = self.days[day] = DayBucket()
@@ -238,6 +256,9 @@ class AccountState:
         oldest_day = min(today, pending) - spec.usage_retention_days
         if self.days and min(self.days) < oldest_day:
             self.days = {day: b for day, b in self.days.items() if day >= oldest_day}
+            self._encoded_days = {
+                day: row for day, row in self._encoded_days.items() if day >= oldest_day
+            }
             self._closed = None
             self._nsm_steps = {k: v for k, v in self._nsm_steps.items() if k[1] >= oldest_day}
         if self.users_from is not None and self.users_from < oldest_day:

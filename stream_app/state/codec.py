@@ -29,40 +29,65 @@ FORMAT_VERSION = 4
 
 
 def encode_state(state: AccountState) -> bytes:
-    return msgpack.packb(
+    """The state's record: the msgpack array ``decode_state`` reads, assembled from packed
+    parts so that each day bucket's part can be the one packed when the day last changed
+    (:meth:`AccountState.encoded_days`). The bytes are those of packing the whole array at
+    once; a msgpack array is its header followed by its elements' encodings."""
+    days = state.days
+    return b"".join(
         [
-            FORMAT_VERSION,
-            [[kind, ledger.to_bytes()] for kind, ledger in state.ledgers.items()],
-            state.first_seen,
-            [
+            _STATE_HEADER,
+            _elements(
+                FORMAT_VERSION,
+                [[kind, ledger.to_bytes()] for kind, ledger in state.ledgers.items()],
+                state.first_seen,
+            ),
+            _array_header(len(days)),
+            *state.encoded_days(_encode_day),
+            _elements(
                 [
-                    d,
-                    b.events,
-                    b.users,
-                    b.features,
-                    [True if value == b.users and value else value for value in b.nsm],
-                    b.escalations,
-                    b.reopens,
-                ]
-                for d, b in state.days.items()
-            ],
-            [
-                [k, t.priority, t.is_open, t.updated_at, t.opened_at]
-                for k, t in state.tickets.items()
-            ],
-            state.tickets_seen,
-            state.surveys,
-            state.segment,
-            state.seats,
-            state.last_score,
-            state.last_band,
-            state.last_confidence,
-            list(state.score_history.items()),
-            state.nsm_judged_through,
-            state.users_from,
-            [[index, list(users.items())] for index, users in state.nsm_users.items()],
-        ],
-        use_bin_type=True,
+                    [k, t.priority, t.is_open, t.updated_at, t.opened_at]
+                    for k, t in state.tickets.items()
+                ],
+                state.tickets_seen,
+                state.surveys,
+                state.segment,
+                state.seats,
+                state.last_score,
+                state.last_band,
+                state.last_confidence,
+                list(state.score_history.items()),
+                state.nsm_judged_through,
+                state.users_from,
+                [[index, list(users.items())] for index, users in state.nsm_users.items()],
+            ),
+        ]
+    )
+
+
+def _array_header(length: int) -> bytes:
+    """msgpack's array header (fixarray, array 16, array 32), as ``packb`` writes it. Not a
+    shared ``msgpack.Packer``: its buffer is not safe across threads."""
+    if length < 16:
+        return bytes([0x90 | length])
+    if length < 1 << 16:
+        return b"\xdc" + length.to_bytes(2, "big")
+    return b"\xdd" + length.to_bytes(4, "big")
+
+
+_STATE_HEADER = _array_header(16)  # the elements: 3 + days + 12
+
+
+def _elements(*items: object) -> bytes:
+    """The encodings of ``items``, one after another: an array of them without its header."""
+    return msgpack.packb(items, use_bin_type=True)[len(_array_header(len(items))) :]
+
+
+def _encode_day(day: int, b: DayBucket) -> bytes:
+    # the users sketch stands for an identical NSM sketch (bytes are never True)
+    nsm = [True if value == b.users and value else value for value in b.nsm]
+    return msgpack.packb(
+        [day, b.events, b.users, b.features, nsm, b.escalations, b.reopens], use_bin_type=True
     )
 
 
