@@ -1,5 +1,8 @@
 """``python -m bench run``: the whole benchmark of issue 6 (``make bench``); see bench/README.md.
 
+``python -m bench latency --rate R``: the latency phase alone, at ``R`` events/s offered (where
+a run offers half of its ``engine_eps``), to find the live worker's knee.
+
 Order: preload -> engine throughput (one worker) -> latency at half of it (a second, warmed-up
 worker on its own topics) -> state bytes per account -> one then two workers (scale-out) ->
 raw aiokafka ceiling -> naive Faust -> Quix Streams. Every phase is bounded in time; every
@@ -9,6 +12,7 @@ topic and Redis key the run created is deleted at the end, whatever happened.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import os
@@ -34,6 +38,16 @@ from tests.integration.fixtures import wait_for
 log = logging.getLogger("bench")
 TICK_SECONDS = 0.25  # HS_TICK_INTERVAL default: scores are debounced by up to this much
 PEER_KEYS = {"raw": "raw_ceiling_eps", "naive_faust": "naive_faust_eps", "quix": "quix_eps"}
+
+
+LATENCY_KEYS = (
+    "p50_ms",
+    "p99_ms",
+    "latency_offered_eps",
+    "latency_achieved_eps",
+    "latency_probes",
+    "latency_probes_scored",
+)
 
 
 class Run:
@@ -108,7 +122,7 @@ class Run:
                 print(summary)
             worker.stop()
 
-    def latency(self) -> None:
+    def latency(self, rate: float) -> None:
         """A second engine deployment on its own topics: warmed up, caught up, then loaded."""
         c = self.config
         deployment = self._deployment("engine", run_id=f"{self.run_id}-lat")
@@ -125,7 +139,6 @@ class Run:
             if c.profile:  # live scoring, not the backlog: what sets the latency
                 raw = c.results_dir / "profile-latency.pyspy.txt"
                 profiler = Profiler(worker.process.pid, raw)
-            rate = self.results["engine_eps"] / 2
             topics = deployment.topics
             since = latency.end_offsets(c.kafka_bootstrap, topics.health_scores)
             sent, achieved, probes = latency.offered_load(
@@ -244,7 +257,7 @@ def run(config: BenchConfig) -> int:
     try:
         bench.load()
         bench.engine()
-        bench.latency()
+        bench.latency(bench.results["engine_eps"] / 2)
         bench.state_size()
         if config.scaleout:
             bench.scaleout()
@@ -265,12 +278,28 @@ def run(config: BenchConfig) -> int:
     return 0
 
 
+def latency_alone(config: BenchConfig, rate: float) -> int:
+    bench = Run(config)
+    try:
+        bench.latency(rate)
+    finally:
+        cleanup(config.kafka_bootstrap, config.redis_url, bench.run_id)
+        shutil.rmtree(bench.workdir, ignore_errors=True)
+    print(json.dumps(_finite({key: bench.results[key] for key in LATENCY_KEYS})))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["run"])
-    parser.parse_args()
+    parser.add_argument("command", choices=["run", "latency"])
+    parser.add_argument("--rate", type=float, help="latency: events/s offered")
+    args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.ERROR)  # retries while new topics elect leaders
+    if args.command == "latency":
+        if args.rate is None or args.rate <= 0:
+            parser.error("latency needs --rate, a positive number of events/s")
+        return latency_alone(BenchConfig(), args.rate)
     return run(BenchConfig())
 
 
