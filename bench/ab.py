@@ -1,6 +1,6 @@
 """Before/after micro-benchmark of an optimisation, both versions in one process.
 
-    python -m bench.ab {encode,ledger,owns,stage} --before REV
+    python -m bench.ab {encode,ledger,owns,pack,stage} --before REV
 
 The "before" module is the file as it was at git revision ``REV``, loaded under another name;
 the two versions then run alternately, chunk by chunk, on the same realistic states
@@ -26,7 +26,9 @@ from faust.types import TP
 from bench.config import ROOT
 from bench.micro import CHUNK, health_scores
 from bench.replay import replay
+from stream_app.connections import redis_client
 from stream_app.serving.score_store import ScoreStore
+from stream_app.settings import Settings
 from stream_app.state import AccountState, encode_state
 from stream_app.state.spec import DAY_SECONDS
 from stream_app.streaming.routing import AccountPartitioner
@@ -116,6 +118,30 @@ def stage(rev: str) -> None:
     )
 
 
+def pack(rev: str) -> None:
+    """Packing a flush's Redis commands into bytes (per score: its hash and a share of the
+    chunk's ZADD), with the client ``redis_client`` built at ``rev`` and now (decisions §41)."""
+    old = _module_at(rev, "stream_app/connections.py")
+    scores = health_scores(replay())
+    pipe = redis.Redis().pipeline(transaction=False)
+    store = ScoreStore(redis.Redis(), on_error=lambda: None)
+    chunks = []
+    for i in range(0, len(scores) - STAGE_GROUP + 1, STAGE_GROUP):
+        store._stage(pipe, [(score, None) for score in scores[i : i + STAGE_GROUP]])
+        chunks.append([command for command, _ in pipe.command_stack])
+        pipe.command_stack.clear()
+    settings = Settings()
+    before = old.redis_client(settings).connection_pool.make_connection()
+    after = redis_client(settings).connection_pool.make_connection()
+    compare(
+        "Connection.pack_commands",
+        before.pack_commands,
+        after.pack_commands,
+        chunks,
+        per_item=STAGE_GROUP,
+    )
+
+
 def _stager(store: Any) -> Callable[[Sequence[Any]], None]:
     """Stage a group of scores on a pipeline that is never sent; revisions before 2026-11-24
     staged one score a call, later ones a flush's chunk."""
@@ -149,7 +175,7 @@ def owns(rev: str) -> None:
     compare("TableStateStore.owns", before.owns, after.owns, accounts)
 
 
-BENCHMARKS = {"encode": encode, "ledger": ledger, "owns": owns, "stage": stage}
+BENCHMARKS = {"encode": encode, "ledger": ledger, "owns": owns, "pack": pack, "stage": stage}
 
 
 def main() -> None:

@@ -7,7 +7,8 @@ import ssl
 
 import faust
 import pytest
-from redis.asyncio.connection import SSLConnection
+import redis.asyncio as redis
+from redis.asyncio.connection import Connection, SSLConnection
 
 from stream_app.connections import (
     faust_credentials,
@@ -15,8 +16,10 @@ from stream_app.connections import (
     kafka_ssl_context,
     redis_client,
 )
+from stream_app.serving.score_store import ScoreStore
 from stream_app.settings import Settings, TlsFiles
 from tests.faults.tls import make_tls_material
+from tests.unit.serving.fixtures import make_score
 
 PASSWORD = "pw-for-tests"
 
@@ -84,9 +87,30 @@ def test_redis_auth_and_tls_options(tls):
     )
     client = redis_client(settings)
     pool = client.connection_pool
-    assert pool.connection_class is SSLConnection
+    assert issubclass(pool.connection_class, SSLConnection)
     kwargs = pool.connection_kwargs
     assert (kwargs["username"], kwargs["password"]) == ("hs-worker", PASSWORD)
     assert kwargs["ssl_ca_certs"] == tls.ca_cert
     assert kwargs["socket_timeout"] == 5.0
     assert PASSWORD not in repr(client)
+
+
+def test_redis_commands_are_packed_to_the_same_bytes_as_redis_py_packs_them():
+    """The client packs with hiredis (decisions §41); what reaches Redis must not change.
+    The commands are a score store flush: hashes of text, numbers, bytes and blanks, and
+    one ZADD of float scores."""
+    scores = [
+        make_score("acme", 72.5, previous_score=None, delta_7d=-0.1),
+        make_score("globex", 1e-07, drivers=["Support: 3 urgent tickets open"]),
+        make_score("initech", 100.0, previous_score=99.9, delta_7d=None),
+    ]
+    pipe = redis.Redis().pipeline(transaction=False)
+    ScoreStore(redis.Redis(), on_error=lambda: None)._stage(pipe, [(s, None) for s in scores])
+    commands = [command for command, _ in pipe.command_stack]
+    client = redis_client(Settings(redis_url="redis://127.0.0.1:6379/0"))
+    packing = client.connection_pool.make_connection()
+    assert type(packing) is not Connection  # hiredis is a dependency: this is its packer
+    plain = Connection()
+    for command in [*commands, ("CONFIG GET", "maxmemory")]:
+        assert b"".join(packing.pack_command(*command)) == b"".join(plain.pack_command(*command))
+    assert b"".join(packing.pack_commands(commands)) == b"".join(plain.pack_commands(commands))
