@@ -105,15 +105,13 @@ def encode(rev: str) -> None:
 def stage(rev: str) -> None:
     """Staging a flush's scores for Redis, per score, in groups of ``STAGE_GROUP``."""
     old = _module_at(rev, "stream_app/serving/score_store.py")
-    scores = health_scores(replay())
-    groups = [scores[i : i + STAGE_GROUP] for i in range(0, len(scores), STAGE_GROUP)]
     before = old.ScoreStore(redis.Redis(), on_error=lambda: None)
     after = ScoreStore(redis.Redis(), on_error=lambda: None)
     compare(
         "ScoreStore._stage",
         _stager(before),
         _stager(after),
-        [group for group in groups if len(group) == STAGE_GROUP],
+        _score_groups(),
         per_item=STAGE_GROUP,
     )
 
@@ -122,12 +120,11 @@ def pack(rev: str) -> None:
     """Packing a flush's Redis commands into bytes (per score: its hash and a share of the
     chunk's ZADD), with the client ``redis_client`` built at ``rev`` and now (decisions §41)."""
     old = _module_at(rev, "stream_app/connections.py")
-    scores = health_scores(replay())
     pipe = redis.Redis().pipeline(transaction=False)
     store = ScoreStore(redis.Redis(), on_error=lambda: None)
     chunks = []
-    for i in range(0, len(scores) - STAGE_GROUP + 1, STAGE_GROUP):
-        store._stage(pipe, [(score, None) for score in scores[i : i + STAGE_GROUP]])
+    for group in _score_groups():
+        store._stage(pipe, [(score, None) for score in group])
         chunks.append([command for command, _ in pipe.command_stack])
         pipe.command_stack.clear()
     settings = Settings()
@@ -140,6 +137,14 @@ def pack(rev: str) -> None:
         chunks,
         per_item=STAGE_GROUP,
     )
+
+
+def _score_groups() -> list[list[Any]]:
+    """The replayed accounts' scores in whole groups of ``STAGE_GROUP``, as a flush chunks them."""
+    scores = health_scores(replay())
+    return [
+        scores[i : i + STAGE_GROUP] for i in range(0, len(scores) - STAGE_GROUP + 1, STAGE_GROUP)
+    ]
 
 
 def _stager(store: Any) -> Callable[[Sequence[Any]], None]:
