@@ -33,11 +33,13 @@ def register_gauges(
     async def refresh() -> None:
         # Metrics must never take the worker down: a failed refresh leaves the last values.
         try:
-            # No await between reading the table and setting the gauges: a scrape (same event
-            # loop) never sees a half-updated census.
+            # The lag is read first (it may wait on the consumer's thread); then no await
+            # between reading the table and setting the gauges: a scrape (same event loop)
+            # never sees a half-updated census, nor a census without the lag of its refresh.
+            lag = await read_consumer_lag(app.consumer, lag_topics)
             metrics.set_population(take_census(store, lowest))
             metrics.set_alerts_firing(alert_store.firing_counts(), alert_rules)
-            metrics.set_consumer_lag(await read_consumer_lag(app.consumer, lag_topics))
+            metrics.set_consumer_lag(lag)
         except Exception:
             log.exception("refreshing the census and consumer-lag gauges failed")
 
